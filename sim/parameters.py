@@ -110,6 +110,9 @@ PARAMETERS: tuple[Param, ...] = (
     # ---------------------------------------------------------------- run
     _p("years", "int", 10, "years", "simulated years (each year is 12 monthly steps)",
        low=1, high=200, meaning_zh="模拟年数"),
+    _p("warmup_years", "int", 2, "years",
+       "unrecorded spin-up years before year 1, under the year-1 policies (the consortium is new: firms start unengaged)",
+       low=1, high=20),
     # ---------------------------------------------------------------- population
     _p("population.schools.secondary", "int", 12, "schools",
        "secondary vocational schools (中职)", low=0, high=100_000, explore=(0, 40)),
@@ -160,12 +163,12 @@ PARAMETERS: tuple[Param, ...] = (
     _p("labour_market.nonwage_cost_share", "share", 0.3, "share of wage",
        "employer social-insurance and other non-wage labour cost on top of wages",
        source="China social-insurance contribution rates (about 30%)"),
-    _p("labour_market.base_quit_hazard", "share", 0.07, "per month",
+    _p("labour_market.base_quit_hazard", "share", 0.05, "per month",
        "monthly hazard that a young graduate quits a first job for reasons other than poaching (leaving the city, study, other work)",
        explore=(0.02, 0.15), source="MyCOS: ~45% of higher-vocational graduates leave within 6 months (with poaching)"),
-    _p("labour_market.poaching_intensity", "share", 0.006, "per competitor per month",
+    _p("labour_market.poaching_intensity", "share", 0.02, "per competitor per month",
        "monthly hazard that one competitor hires away a trained graduate, at full transparency and no compression",
-       explore=(0.0, 0.02), source="assumption, calibrated to the MyCOS six-month turnover"),
+       explore=(0.0, 0.05), source="assumption, calibrated to the MyCOS six-month turnover"),
     _p("labour_market.outside_wage_premium", "float", 0.15, "share of wage",
        "wage premium a graduate expects from leaving the city (coastal labour markets)", low=0, high=2,
        source="assumption"),
@@ -175,6 +178,8 @@ PARAMETERS: tuple[Param, ...] = (
     _p("labour_market.annual_turnover", "share", 0.12, "per year",
        "share of each firm's workforce replaced per year (replacement demand: vacancies)",
        explore=(0.05, 0.3), source="assumption (NBS manufacturing turnover)"),
+    _p("labour_market.graduate_hiring_share", "share", 0.5, "share of replacement demand",
+       "share of a firm's yearly vacancies open to new vocational graduates", explore=(0.2, 0.9)),
     _p("labour_market.hiring_cost_weeks", "float", 13.0, "weeks of skilled wage",
        "external hiring cost of a skilled worker (search, selection, induction)", low=0, high=104,
        explore=(10, 17), source="BIBB 2012/13: 10-17 weeks of wages, about EUR 8.7k"),
@@ -196,12 +201,12 @@ PARAMETERS: tuple[Param, ...] = (
        low=1, high=50, explore=(2, 10)),
     _p("firms.mentor_wage_ratio", "float", 2.0, "ratio to entry wage",
        "a senior technician's wage relative to the entry post's wage", low=1, high=10),
-    _p("firms.placement_months", "int", 6, "months", "length of a placement (顶岗实习)",
-       low=1, high=12, source="2021 internship rules: about 6 months"),
-    _p("firms.trainee_productivity_start", "share", 0.45, "share of a skilled worker",
+    _p("firms.placement_months", "int", 6, "months", "length of a placement (顶岗实习), ending at graduation in June",
+       low=1, high=9, source="2021 internship rules: about 6 months"),
+    _p("firms.trainee_productivity_start", "share", 0.5, "share of a skilled worker",
        "a trainee's relative productivity in the first placement month",
        source="Muehlemann & Wolter 2014: 0.47-0.63 in years 2-3 (technical)"),
-    _p("firms.trainee_productivity_gain", "share", 0.07, "per month",
+    _p("firms.trainee_productivity_gain", "share", 0.09, "per month",
        "monthly rise of a trainee's relative productivity during the placement (capped at 0.95)",
        explore=(0.02, 0.12), source="calibrated: Ran & Shi 2020 break-even month 4, payback month 8"),
     _p("firms.equipment_cost_per_month", "float", 300.0, "yuan per trainee-month",
@@ -211,6 +216,10 @@ PARAMETERS: tuple[Param, ...] = (
     _p("firms.transaction_cost_per_match", "float", 3000.0, "yuan per trainee",
        "search, negotiation and contracting with the school per placement, before platform and entity effects",
        low=0, high=100_000, explore=(500, 8000)),
+    _p("firms.shallow_fixed_cost", "float", 12000.0, "yuan per year",
+       "a host's fixed yearly cost of taking trainees at all (coordinating staff, safety compliance, liability), before platform and entity effects",
+       low=0, high=1e8, explore=(0, 40_000),
+       source="assumption; BIBB: fixed training costs explain why 17% of micro firms train against 91% of large ones"),
     _p("firms.deep_fixed_cost_sme", "float", 40000.0, "yuan per year",
        "an SME's fixed yearly cost of deep engagement (co-designing curriculum, sharing equipment, council work)",
        low=0, high=1e8, explore=(10_000, 100_000),
@@ -223,12 +232,12 @@ PARAMETERS: tuple[Param, ...] = (
        source="Muehlemann & Wolter 2014 (production vs investment motive)"),
     _p("firms.production_motive_share_anchor", "share", 0.25, "share",
        "share of anchor firms with a production motive"),
-    _p("firms.decision_sensitivity", "float", 3.0, "utility per (net value / monthly wage bill)",
+    _p("firms.decision_sensitivity", "float", 15.0, "utility per (net value / monthly wage bill)",
        "beta: how strongly a firm's choice responds to expected net value scaled by its monthly wage bill",
-       low=0, high=1000, explore=(0.5, 10), source="assumption, calibrated to participation shares"),
+       low=0, high=1000, explore=(3, 30), source="assumption, calibrated: a minority of SMEs participate (BIBB size gradient; the study)"),
     _p("firms.decision_noise", "float", 1.0, "utility", "scale of idiosyncratic taste shocks (logit)",
        low=0.01, high=100),
-    _p("firms.peer_weight", "float", 1.0, "utility", "peer effect: weight of the engaged share among network neighbours",
+    _p("firms.peer_weight", "float", 0.5, "utility", "peer effect: weight of the engaged share among network neighbours",
        low=0, high=20, explore=(0, 3), source="assumption; network learning in SKIN"),
     _p("firms.switching_cost", "float", 0.6, "utility", "cost of changing engagement level (hysteresis)",
        low=0, high=20, explore=(0, 2)),
@@ -239,7 +248,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("firms.goodwill_initial", "float", 0.6, "utility", "upper bound of initial intrinsic goodwill (情怀), uniform",
        low=0, high=20, explore=(0, 2)),
     _p("firms.goodwill_decay", "share", 0.2, "per year", "share of goodwill lost in a year without returns"),
-    _p("firms.obligation_anchor", "float", 1.2, "utility",
+    _p("firms.obligation_anchor", "float", 2.5, "utility",
        "felt obligation of an anchor firm as a consortium member (council seat, government relations)",
        low=0, high=20, explore=(0, 3)),
     _p("firms.obligation_sme", "float", 0.1, "utility", "felt obligation of an SME member", low=0, high=20,
@@ -267,7 +276,7 @@ PARAMETERS: tuple[Param, ...] = (
        "share of the gap between a school's programme mix and local demand closed per year"),
     _p("schools.dynamic_adjustment", "bool", False, "", "a dynamic programme-adjustment mechanism (new majors opened and closed yearly)",
        source="the study: dynamic adjustment, new majors such as intelligent robotics"),
-    _p("schools.curriculum_update_rate", "share", 0.12, "per year",
+    _p("schools.curriculum_update_rate", "share", 0.3, "per year",
        "share of the curriculum lag a school closes per year on its own"),
     _p("schools.cowriting_update_rate", "share", 0.35, "per year at full firm voice",
        "extra share of the lag closed per year when deep partners co-write the curriculum",
@@ -334,10 +343,16 @@ PARAMETERS: tuple[Param, ...] = (
 
 BY_KEY: dict[str, Param] = {p.key: p for p in PARAMETERS}
 
-#: Keys a ``policy.schedule`` entry may change (everything but population and years).
+#: Keys fixed when the model is built (population, network and initial conditions).
+STRUCTURAL = frozenset({
+    "years", "warmup_years", "policy.schedule", "labour_market.competitors_per_sector",
+    "firms.production_motive_share_sme", "firms.production_motive_share_anchor", "firms.goodwill_initial",
+    "schools.equipment_realism", "technology.initial_curriculum_lag",
+})
+
+#: Keys a ``policy.schedule`` entry may change (everything but structural keys).
 SCHEDULABLE = tuple(
-    p.key for p in PARAMETERS
-    if not p.key.startswith("population.") and p.key not in ("years", "policy.schedule")
+    p.key for p in PARAMETERS if not p.key.startswith("population.") and p.key not in STRUCTURAL
 )
 
 

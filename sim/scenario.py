@@ -142,7 +142,7 @@ def _coerce_schedule(value: Any, where: str) -> list[dict[str, Any]]:
             if k not in SCHEDULABLE:
                 raise ScenarioError(
                     f"{where}: key 'policy.schedule[{i}].set.{k}': cannot change during a run; "
-                    "allowed: policy, firm, school, labour-market, government and technology keys (not population or years)."
+                    "allowed: keys that are not fixed at build time (not population, network or initial-condition keys)."
                 )
             clean[k] = coerce(BY_KEY[k], v, f"{where} (policy.schedule[{i}])")
         out.append({"year": year, "set": clean})
@@ -332,12 +332,8 @@ class Scenario:
                 f"{self.source}: key 'population.cohort_size': {students:,} final-year students a year; "
                 f"allowed: at most {MAX_STUDENTS_PER_YEAR:,}."
             )
-        for entry in v["policy.schedule"]:
-            if entry["year"] > v["years"]:
-                raise ScenarioError(
-                    f"{self.source}: key 'policy.schedule': a change in year {entry['year']} is after the last "
-                    f"simulated year {v['years']}; allowed: years 1 to {v['years']}."
-                )
+        # Schedule entries after the last simulated year are allowed and never apply
+        # (so `--years` can shorten a scheduled scenario).
 
 
 def parse_override(text: str, where: str = "--set") -> tuple[str, Any]:

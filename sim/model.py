@@ -1,0 +1,857 @@
+"""ConsortiumModel: one city's industry-education consortium, month by month.
+
+Design note
+-----------
+One step is one month; the academic year starts in September (month 0).
+Calendar of a year (``m`` = month in the academic year):
+
+* m = 0 (September): policy-schedule changes for the year apply; the
+  government approves special funds and opens the subsidy budget; firms update
+  their expectations from last year's outcomes; schools set effort, adjust
+  programmes and curricula; students move up a year; partnership ties grow,
+  decay or dissolve and new ones form; firms decide their engagement level.
+* m = 9 - placement months (December for 6 months): the placement round.
+* placement months: trainees produce, hosts pay; monthly accounts.
+* m = 9 (June): the cohort one year out is measured (retention, poaching);
+  placement accounts close (claims, credits); students graduate and are hired.
+* every month: joint projects progress, due subsidies are paid, graduates quit
+  or are poached, and every indicator is recorded.
+
+Before year 1 the model runs ``warmup_years`` unrecorded years under the
+year-1 policies (the consortium is new: every firm starts unengaged), so every
+indicator is defined from the first recorded month. All randomness flows from
+the model's generator ``self.rng`` (seeded by ``seed``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from mesa import Model
+from mesa.datacollection import DataCollector
+from mesa.discrete_space import Network
+
+from sim import economics as eco
+from sim import labour_market as lm
+from sim import network as net
+from sim import placement as plc
+from sim import projects as prj
+from sim import schools as sch
+from sim.consortium import Consortium
+from sim.firms import SME, AnchorFirm, FirmState, decide, slot_numbers
+from sim.government import Government
+from sim.indicators import NAMES
+from sim.scenario import Scenario
+from sim.students import Enrolment, FinalYear, Graduates, largest_remainder
+
+GRADUATION_MONTH = 9
+#: Value of an odd-job trainee's output relative to a real trainee's (simple tasks; assumption).
+ODD_JOB_OUTPUT = 0.9
+#: Chance a job-seeking graduate searches in the sector trained for, before
+#: transparency and credentials (MyCOS: about 60-70% work in a related field).
+OWN_SECTOR_SEARCH = 0.55
+MONTHS = 12
+
+
+class ConsortiumModel(Model):
+    """A city's vocational schools, anchor firms, SMEs and government over a network.
+
+    Build with a :class:`sim.scenario.Scenario` and a seed; :meth:`step`
+    advances one month; :meth:`run_to_end` runs the scenario's years;
+    :meth:`timeseries` returns one row per recorded month.
+    """
+
+    def __init__(self, scenario: Scenario | None = None, seed: int = 1) -> None:
+        super().__init__(rng=seed)
+        self.sc = scenario if scenario is not None else Scenario()
+        self.seed = seed
+        self.p: dict = self.sc.to_flat()
+        self.years = int(self.p["years"])
+        self.warmup = int(self.p["warmup_years"])
+        self.sectors: list[str] = list(self.p["population.sectors"])
+        self.year = -self.warmup  # becomes 1 - warmup at the first September
+        self.month = -1
+        self.recorded_steps = 0
+        self._build_population()
+        self._build_network()
+        self.government = Government(self)
+        self.consortium = Consortium(self)
+        self.projects = prj.Projects()
+        self.graduates = Graduates()
+        self.final_year: FinalYear | None = None
+        self.credential_share_belief = 0.3
+        self.last_expected_values = np.zeros((self.firm_state.n, 3))
+        self._last_round = plc.RoundResult(0, 0, 0, 0, 0, 0)
+        self._held = {"placement_quality": 0.0, "unfilled_placement_slots": 0.0, "unplaced_students": 0.0,
+                      "hosts_losing_money_share": 0.0, "retention_rate": 0.0, "poaching_rate": 0.0}
+        self._measured_retention = False
+        self._extra_offers = np.zeros(self.firm_state.n, dtype=np.int64)
+        self._projects_this_step = 0
+        self._tie_last_active = np.full(len(self.ties), -10**6, dtype=np.int64)
+        for name in NAMES:
+            setattr(self, name, 0.0)
+        self.datacollector = DataCollector(model_reporters={name: name for name in NAMES})
+        self._rows_step: list[int] = []
+        self._rows_year: list[int] = []
+        for _ in range(self.warmup * MONTHS):
+            self.step()
+
+    # ------------------------------------------------------------------ build
+    def _build_population(self) -> None:
+        p, rng = self.p, self.rng
+        k = len(self.sectors)
+        n_anchor, n_sme = p["population.anchor_firms"], p["population.smes"]
+        n = n_anchor + n_sme
+        is_anchor = np.arange(n) < n_anchor
+        sector_weights = rng.dirichlet(np.full(k, 5.0))
+        sector = np.empty(n, dtype=np.int64)
+        sector[:n_anchor] = rng.permutation(np.arange(n_anchor) % k) if n_anchor else []
+        sector[n_anchor:] = rng.choice(k, size=n_sme, p=sector_weights)
+        employees = np.where(
+            is_anchor,
+            p["population.anchor_employees_median"] * np.exp(p["population.anchor_employees_sigma"] * rng.standard_normal(n)),
+            p["population.sme_employees_median"] * np.exp(p["population.sme_employees_sigma"] * rng.standard_normal(n)),
+        )
+        employees = np.maximum(np.round(employees), 3.0)
+        wage = p["labour_market.entry_wage"] * np.exp(0.08 * rng.standard_normal(n)) * np.where(is_anchor, 1.08, 1.0)
+        motive_share = np.where(is_anchor, p["firms.production_motive_share_anchor"], p["firms.production_motive_share_sme"])
+        self.firm_state = FirmState(
+            is_anchor=is_anchor, sector=sector, employees=employees, wage=wage,
+            productivity=np.exp(0.25 * rng.standard_normal(n)),
+            production_motive=rng.random(n) < motive_share,
+            supplier_of=np.full(n, -1, dtype=np.int64), competitors=np.zeros(n),
+            engagement=np.zeros(n, dtype=np.int64),
+            goodwill=rng.uniform(0.0, p["firms.goodwill_initial"], size=n),
+            belief_productivity=np.exp(0.2 * rng.standard_normal(n)),
+            belief_retention=np.exp(0.2 * rng.standard_normal(n)),
+            belief_paid=np.full(n, 1.0), belief_projects=np.zeros(n),
+            slots=np.zeros(n, dtype=np.int64), vacancies=np.zeros(n, dtype=np.int64),
+            on_ladder=np.zeros(n, dtype=bool), hosted=np.zeros(n, dtype=np.int64),
+            acc_output=np.zeros(n), acc_cost=np.zeros(n), acc_public=np.zeros(n), predicted_output=np.zeros(n),
+            realised_net=np.full(n, np.nan), project_value_year=np.zeros(n),
+            _surcharge=p["firms.education_surcharge_per_employee"],
+        )
+        self.firm_state.belief_projects = np.full(n, self._project_value_prior())
+        # schools
+        tiers = np.concatenate([np.full(p[f"population.schools.{t}"], i, dtype=np.int64) for i, t in enumerate(sch.TIERS)])
+        n_s = tiers.size
+        cohort = np.array([p[f"population.cohort_size.{sch.TIERS[t]}"] for t in tiers], dtype=np.int64)
+        # schools specialise: each leans to a few sectors; higher tiers are broader
+        conc = np.where(tiers == 0, 0.6, np.where(tiers == 1, 1.0, 1.5))
+        shares = np.vstack([rng.dirichlet(np.full(k, c)) for c in conc]) if n_s else np.zeros((0, k))
+        self.school_state = sch.SchoolState(
+            tier=tiers, cohort_size=cohort, shares=shares,
+            lag=np.full((n_s, k), p["technology.initial_curriculum_lag"]) * np.exp(0.2 * rng.standard_normal((n_s, k))),
+            equipment=np.clip(p["schools.equipment_realism"] + 0.1 * rng.standard_normal(n_s), 0.0, 1.0),
+            effort=np.full(n_s, p["schools.base_effort"]),
+        )
+        self.enrolment = Enrolment.start(cohort, shares)
+        # Mesa agents (thin views on the arrays)
+        self.school_agents = [sch.School(self, i) for i in range(n_s)]
+        self.firm_agents = [AnchorFirm(self, i) if is_anchor[i] else SME(self, i) for i in range(n)]
+        self.school_nodes = np.array([a.unique_id for a in self.school_agents], dtype=np.int64)
+        self.firm_nodes = np.array([a.unique_id for a in self.firm_agents], dtype=np.int64)
+
+    def _build_network(self) -> None:
+        fs, rng = self.firm_state, self.rng
+        fs.supplier_of = net.supply_chain(rng, fs.is_anchor, fs.sector, fs.employees, self.p["population.supply_chain_share"])
+        comp = net.competition_edges(rng, fs.sector, self.p["labour_market.competitors_per_sector"])
+        self.competition = net.adjacency(fs.n, comp)
+        fs.competitors = np.asarray(self.competition.sum(axis=1)).ravel()
+        chain = np.column_stack([np.flatnonzero(fs.supplier_of >= 0), fs.supplier_of[fs.supplier_of >= 0]])
+        self.firm_adjacency = net.adjacency(fs.n, np.concatenate([comp, chain]) if len(chain) else comp)
+        self.firm_adjacency.data[:] = 1.0
+        self._firm_degree = np.asarray(self.firm_adjacency.sum(axis=1)).ravel()
+        self.ties = net.initial_ties(rng, self.school_state.shares, fs.is_anchor, fs.sector)
+        self.G = net.build_graph(self.school_nodes, self.firm_nodes, self.ties, fs.supplier_of, comp)
+        self.network = Network(self.G, layout=None, random=self.random)
+        for a in self.school_agents + self.firm_agents:
+            a.cell = self.network[a.unique_id]
+
+    # ------------------------------------------------------------------ helpers read by the rules
+    @property
+    def schools(self):
+        """AgentSet of schools."""
+        return self.agents_by_type.get(sch.School, self._empty())
+
+    @property
+    def anchors(self):
+        """AgentSet of anchor firms."""
+        return self.agents_by_type.get(AnchorFirm, self._empty())
+
+    @property
+    def smes(self):
+        """AgentSet of SMEs."""
+        return self.agents_by_type.get(SME, self._empty())
+
+    @property
+    def firms(self):
+        """AgentSet of all firms."""
+        return self.agents.select(lambda a: isinstance(a, (AnchorFirm, SME)))
+
+    def _empty(self):
+        from mesa.agent import AgentSet
+
+        return AgentSet([], random=self.random)
+
+    @property
+    def market_wage(self) -> float:
+        """The city's entry wage for a graduate post, yuan per month."""
+        return float(self.p["labour_market.entry_wage"])
+
+    def slot_terms(self) -> eco.SlotTerms:
+        """Current placement terms."""
+        p = self.p
+        return eco.SlotTerms(
+            months=int(p["firms.placement_months"]), pay_floor=p["firms.trainee_pay_floor"],
+            task_share=p["firms.productive_task_share"], productivity_start=p["firms.trainee_productivity_start"],
+            productivity_gain=p["firms.trainee_productivity_gain"],
+            mentor_days=(0.0, p["firms.shallow_mentor_days_per_week"], p["firms.mentor_days_per_week"]),
+            trainees_per_mentor=p["firms.trainees_per_mentor"], mentor_wage_ratio=p["firms.mentor_wage_ratio"],
+            equipment_per_month=p["firms.equipment_cost_per_month"], admin_per_trainee=p["firms.admin_cost_per_trainee"],
+            transaction_per_match=p["firms.transaction_cost_per_match"] * self.consortium.transaction_factor(),
+            skilled_wage_ratio=p["labour_market.skilled_wage_ratio"], nonwage_share=p["labour_market.nonwage_cost_share"],
+            hiring_cost_weeks=p["labour_market.hiring_cost_weeks"], wage_compression=p["labour_market.wage_compression"],
+            discount_rate=p["labour_market.wage_discount"],
+        )
+
+    def market_terms(self) -> lm.MarketTerms:
+        """Current labour-market terms."""
+        p = self.p
+        return lm.MarketTerms(
+            compression=p["labour_market.wage_compression"], transparency=p["policy.platform.graduate_transparency"],
+            poaching_intensity=p["labour_market.poaching_intensity"], base_quit_hazard=p["labour_market.base_quit_hazard"],
+            outside_wage_premium=p["labour_market.outside_wage_premium"], mobility_cost=p["labour_market.mobility_cost"],
+            credential_mode=p["policy.credential.mode"], portability=p["policy.credential.portability"],
+            ladder_premium=p["policy.credential.ladder_premium"] if p["policy.credential.mode"] == "employer_ladder" else 0.0,
+            credential_wage_premium=p["policy.credential.wage_premium"],
+        )
+
+    def subsidy_rate_for(self, is_anchor: np.ndarray) -> np.ndarray:
+        """Share of participation cost reimbursed, by who may claim."""
+        target = self.p["policy.subsidy.target"]
+        eligible = np.ones_like(is_anchor) if target == "all" else (is_anchor if target == "anchor" else ~is_anchor)
+        return self.p["policy.subsidy.cost_share"] * eligible.astype(float)
+
+    def subsidy_delay_discount(self) -> float:
+        """Value today of a yuan paid after the disbursement lag (and the placement)."""
+        months = self.p["government.disbursement_lag_months"] + self.p["firms.placement_months"]
+        return 1.0 / (1.0 + self.p["labour_market.wage_discount"]) ** (months / 12.0)
+
+    def deep_fixed_cost(self, is_anchor: np.ndarray) -> np.ndarray:
+        """Yearly fixed cost of deep engagement, after the consortium's pooling and cost sharing."""
+        base = np.where(is_anchor, self.p["firms.deep_fixed_cost_anchor"], self.p["firms.deep_fixed_cost_sme"])
+        return base * self.consortium.deep_cost_factor()
+
+    def host_fixed_cost(self) -> float:
+        """Yearly fixed cost of hosting trainees at all, after platform, entity and operating-body effects."""
+        return self.p["firms.shallow_fixed_cost"] * self.consortium.transaction_factor()
+
+    def project_access(self, level: int) -> np.ndarray:
+        """Extra chance of starting a joint project at ``level`` over not engaging, per firm."""
+        strong = self._strong_tie_firms()
+        platform = self.p["policy.platform.placement_matching"]
+        ipf = prj.ip_start_factor(self.consortium.ip_effectiveness())
+        lvl = np.full(self.firm_state.n, level)
+        base = prj.access_probability(np.zeros(self.firm_state.n, dtype=np.int64), strong, platform)
+        with_level = prj.access_probability(lvl, strong | (level >= 1), platform)
+        return (with_level - base) * ipf
+
+    def _project_value_prior(self) -> float:
+        p = self.p
+        return prj.expected_yearly_value(p["firms.bottleneck_rate"], p["firms.bottleneck_value"],
+                                         p["schools.equipment_realism"], 0.0) / prj.ip_start_factor(0.0)
+
+    def _strong_tie_firms(self) -> np.ndarray:
+        strong = np.zeros(self.firm_state.n, dtype=bool)
+        strong[self.ties.firm[self.ties.strength >= 0.3]] = True
+        return strong
+
+    def expected_trainee_quality(self) -> np.ndarray:
+        """Mean preparation quality of the trainees each firm's sector supplies."""
+        ss = self.school_state
+        q = sch.preparation_quality(ss)
+        weight = ss.shares * ss.cohort_size[:, None]
+        by_sector = (q * weight).sum(axis=0) / np.maximum(weight.sum(axis=0), 1e-12)
+        by_sector[weight.sum(axis=0) <= 0] = 1.0
+        return by_sector[self.firm_state.sector]
+
+    def neighbour_mean(self, x: np.ndarray) -> np.ndarray:
+        """Mean of ``x`` over each firm's firm neighbours (supply chain and competitors); 0 if none."""
+        s = self.firm_adjacency @ x
+        return np.divide(s, self._firm_degree, out=np.zeros_like(s, dtype=float), where=self._firm_degree > 0)
+
+    # ------------------------------------------------------------------ the month
+    def step(self) -> None:
+        """Advance one month."""
+        self.month = (self.month + 1) % MONTHS
+        m = self.month
+        start = GRADUATION_MONTH - int(self.p["firms.placement_months"])
+        self.government.paid_this_step = 0.0
+        self._projects_this_step = 0
+        if m == 0:
+            self._start_year()
+        if m == start:
+            self._placement_round()
+        if start <= m < GRADUATION_MONTH:
+            self._placement_month(m - start)
+        self._run_projects()
+        self.government.step()
+        if m == GRADUATION_MONTH:
+            self._graduation()
+        elif len(self.graduates):
+            self._turnover()
+        self._update_indicators()
+        if self.year >= 1:
+            self.recorded_steps += 1
+            self._rows_step.append(self.recorded_steps)
+            self._rows_year.append(self.year)
+            self.datacollector.collect(self)
+            if self.recorded_steps >= self.years * MONTHS:
+                self.running = False
+
+    def run_to_end(self) -> None:
+        """Step until the scenario's last month."""
+        while self.running:
+            self.step()
+
+    # ------------------------------------------------------------------ September
+    def _start_year(self) -> None:
+        self.year += 1
+        if self.year >= 1:
+            for entry in self.p["policy.schedule"]:
+                if entry["year"] == self.year:
+                    self.p.update(entry["set"])
+        fs, ss, p = self.firm_state, self.school_state, self.p
+        self._update_beliefs()
+        self.government.evaluate(float((fs.engagement >= 1).mean()) if fs.n else 0.0, self._active_tie_share())
+        self.government.start_year()
+        # schools
+        n_s = ss.n
+        funds = self.government.special_funds_year
+        equipment_funds = 0.6 * funds
+        per_school = equipment_funds / max(n_s, 1)
+        deep_partners = self._deep_partner_matrix()
+        entity = self.consortium.is_entity
+        ss.equipment = np.clip(ss.equipment * 0.95 + 0.05 * np.clip(per_school / 1_000_000.0, 0, 1)
+                               + (0.03 if entity else 0.01) * np.minimum(deep_partners.sum(axis=1), 3), 0.0, 1.0)
+        active_partner = np.zeros(n_s)
+        if len(self.ties):
+            np.maximum.at(active_partner, self.ties.school, self.ties.active.astype(float))
+        sch.update_effort(ss, p["schools.base_effort"], p["schools.evaluation_pressure"], per_school, active_partner)
+        rate = 0.35 if p["schools.dynamic_adjustment"] else p["schools.programme_adjustment_rate"]
+        rate = min(1.0, rate + 0.1 * p["policy.platform.placement_matching"])
+        demand = np.bincount(fs.sector, weights=fs.employees, minlength=len(self.sectors))
+        if demand.sum() > 0 and n_s:
+            sch.adjust_programmes(ss, demand / demand.sum(), rate)
+        cowriting = p["schools.cowriting_update_rate"] * self.consortium.curriculum_voice() * np.minimum(deep_partners, 2) / 2.0
+        sch.update_curriculum(ss, p["technology.frontier_speed"], p["schools.curriculum_update_rate"], cowriting)
+        # students move up
+        self.enrolment.advance(ss.cohort_size, ss.shares)
+        self.final_year = FinalYear.from_counts(self.enrolment.counts[:, :, -1], sch.trainee_base_skill(ss), self.rng)
+        # ties
+        self._update_ties()
+        # firms
+        fs.slots = slot_numbers(fs.employees, p["labour_market.annual_turnover"], p["firms.slot_cap_workforce"],
+                                p["firms.slot_cap_post"], p["firms.skilled_post_share"])
+        raw = fs.employees * p["labour_market.annual_turnover"] * p["labour_market.graduate_hiring_share"]
+        fs.vacancies = (np.floor(raw) + (self.rng.random(fs.n) < raw - np.floor(raw))).astype(np.int64) + self._extra_offers
+        self._extra_offers[:] = 0
+        fs.on_ladder = self._ladder_firms()
+        decide(self)
+        fs.hosted[:] = 0
+        fs.acc_output[:] = 0.0
+        fs.acc_cost[:] = 0.0
+        fs.acc_public[:] = 0.0
+        fs.project_value_year[:] = 0.0
+        deep = fs.engagement == 2
+        self._deep_fixed = np.where(deep, self.deep_fixed_cost(fs.is_anchor), 0.0)
+        self._host_fixed = np.where(fs.engagement >= 1, self.host_fixed_cost(), 0.0)
+
+    def _ladder_firms(self) -> np.ndarray:
+        """Firms whose credential is a pay ladder: engaged anchors and their suppliers (point-to-chain)."""
+        fs = self.firm_state
+        if self.p["policy.credential.mode"] != "employer_ladder":
+            return np.zeros(fs.n, dtype=bool)
+        ladder = fs.is_anchor.copy()
+        chain = fs.supplier_of >= 0
+        ladder[chain] = True
+        return ladder
+
+    def _deep_partner_matrix(self) -> np.ndarray:
+        """Number of deep-engaged partner firms per school and sector."""
+        ss, fs, t = self.school_state, self.firm_state, self.ties
+        out = np.zeros((ss.n, len(self.sectors)))
+        if len(t):
+            deep = fs.engagement[t.firm] == 2
+            np.add.at(out, (t.school[deep], fs.sector[t.firm[deep]]), 1.0)
+        return out
+
+    def _active_tie_share(self) -> float:
+        return float(self.ties.active.mean()) if len(self.ties) else 0.0
+
+    def _update_ties(self) -> None:
+        t, p, rng = self.ties, self.p, self.rng
+        if len(t):
+            t.strength = np.where(t.active, np.minimum(1.0, t.strength + 0.2), t.strength * (1.0 - p["schools.tie_decay"]))
+            keep = t.strength >= net.DISSOLVE_BELOW
+            for s, f in zip(t.school[~keep], t.firm[~keep], strict=True):
+                self.network.remove_connection(self.network[int(self.school_nodes[s])], self.network[int(self.firm_nodes[f])])
+            t.keep(keep)
+            self._tie_last_active = self._tie_last_active[keep]
+            t.active[:] = False
+        # new ties: schools search for fitting firms, helped by a platform
+        ss, fs = self.school_state, self.firm_state
+        if ss.n == 0 or fs.n == 0:
+            return
+        chance = p["schools.partner_search_rate"] * ss.effort * (1.0 + 2.0 * p["policy.platform.placement_matching"])
+        searching = np.flatnonzero(rng.random(ss.n) < chance)
+        new_s, new_f = [], []
+        for s in searching:
+            k = rng.choice(len(self.sectors), p=ss.shares[s])
+            cands = np.flatnonzero(fs.sector == k)
+            if cands.size == 0:
+                continue
+            w = (1.0 + 2.0 * fs.engagement[cands]) * np.sqrt(fs.employees[cands])
+            new_s.append(s)
+            new_f.append(int(rng.choice(cands, p=w / w.sum())))
+        self._add_ties(np.array(new_s, dtype=np.int64), np.array(new_f, dtype=np.int64))
+
+    def _add_ties(self, schools: np.ndarray, firms: np.ndarray) -> np.ndarray:
+        idx = self.ties.add(schools, firms, net.NEW_TIE_STRENGTH)
+        self._tie_last_active = np.concatenate([self._tie_last_active, np.full(idx.size, -10**6, dtype=np.int64)])
+        for i in idx:
+            a = self.network[int(self.school_nodes[self.ties.school[i]])]
+            b = self.network[int(self.firm_nodes[self.ties.firm[i]])]
+            self.network.add_connection(a, b)
+            self.G.edges[a.coordinate, b.coordinate].update(partnership=float(self.ties.strength[i]), supply=False,
+                                                            competition=False)
+        return idx
+
+    def _sync_tie_strengths(self) -> None:
+        for s, f, st in zip(self.ties.school, self.ties.firm, self.ties.strength, strict=True):
+            self.G.edges[int(self.school_nodes[s]), int(self.firm_nodes[f])]["partnership"] = float(st)
+
+    def _update_beliefs(self) -> None:
+        """Adaptive expectations from own and neighbours' outcomes; goodwill decays without returns."""
+        fs, p = self.firm_state, self.p
+        lam, omega = p["firms.expectation_learning_rate"], p["firms.neighbour_learning_weight"]
+
+        def learn(belief: np.ndarray, own: np.ndarray, has_own: np.ndarray) -> np.ndarray:
+            own_v = np.where(has_own, own, 0.0)
+            nb_sum = self.firm_adjacency @ own_v
+            nb_n = self.firm_adjacency @ has_own.astype(float)
+            nb = np.divide(nb_sum, nb_n, out=np.zeros_like(nb_sum), where=nb_n > 0)
+            has_nb = nb_n > 0
+            target = np.where(has_own & has_nb, (1 - omega) * own_v + omega * nb,
+                              np.where(has_own, own_v, np.where(has_nb, nb, belief)))
+            return (1 - lam) * belief + lam * target
+
+        hosted = fs.hosted > 0
+        ratio = np.divide(fs.acc_output, fs.predicted_output, out=np.ones(fs.n), where=fs.predicted_output > 0)
+        fs.belief_productivity = np.clip(learn(fs.belief_productivity, ratio, hosted), 0.2, 3.0)
+        if hasattr(self, "_retention_ratio"):
+            r, has = self._retention_ratio
+            fs.belief_retention = np.clip(learn(fs.belief_retention, r, has), 0.1, 3.0)
+        paid = self.government.claims_paid_share
+        fs.belief_paid = (1 - lam) * fs.belief_paid + lam * paid
+        had_projects = fs.project_value_year > 0
+        fs.belief_projects = np.maximum(learn(fs.belief_projects, fs.project_value_year, fs.engagement == 2), 0.0)
+        returns = (np.nan_to_num(fs.realised_net, nan=-1.0) >= 0) | had_projects
+        fs.goodwill = np.where(returns, fs.goodwill, fs.goodwill * (1.0 - p["firms.goodwill_decay"]))
+
+    # ------------------------------------------------------------------ placement
+    def _placement_round(self) -> None:
+        fs, ss, fy = self.firm_state, self.school_state, self.final_year
+        k = len(self.sectors)
+        self._placement_terms = self.slot_terms()
+        if fs.n == 0 or len(fy) == 0:
+            fs.hosted[:] = 0
+            self._host_quality = np.ones(fs.n)
+            self._realised_productivity = fs.productivity.copy()
+            slots = int(np.where(fs.engagement >= 1, fs.slots, 0).sum())
+            self._last_round = plc.RoundResult(slots, 0, len(fy), 0, 0, 0)
+            self._held.update(placement_quality=0.0, unfilled_placement_slots=float(slots), unplaced_students=float(len(fy)))
+            return
+        need = self.enrolment.counts[:, :, -1].copy()
+        slots = np.where(fs.engagement >= 1, fs.slots, 0)
+        t = self.ties
+        allocations, new = plc.match(self.rng, need, slots, fs.sector, t.school, t.firm, t.strength,
+                                     self.consortium.search_reach())
+        if new:
+            arr = np.array(new, dtype=np.int64)
+            self._add_ties(arr[:, 0], arr[:, 1])
+        fy.host = plc.assign_students(allocations, fy.school, fy.sector, k, fs.sector)
+        placed = fy.host >= 0
+        fy.host_level = np.where(placed, fs.engagement[np.maximum(fy.host, 0)], 0)
+        terms = self._placement_terms
+        mentor = np.asarray(terms.mentor_days)[fy.host_level]
+        h = np.maximum(fy.host, 0)
+        r = plc.realism(fy.host_level, mentor, ss.equipment[fy.school], ss.lag[fy.school, fy.sector],
+                        fs.production_motive[h], ss.effort[fy.school])
+        fy.real_training = placed & (self.rng.random(len(fy)) < r)
+        fy.skill = fy.skill + np.where(placed, np.where(fy.real_training, self.p["students.real_training_skill_gain"],
+                                                        self.p["students.odd_job_skill_gain"]), 0.0)
+        fs.hosted = np.bincount(fy.host[placed], minlength=fs.n).astype(np.int64)
+        # trainee quality per host: preparation and real training share
+        q = sch.preparation_quality(ss)[fy.school, fy.sector] * np.where(fy.real_training, 1.0, ODD_JOB_OUTPUT)
+        qsum = np.bincount(fy.host[placed], weights=q[placed], minlength=fs.n)
+        self._host_quality = np.divide(qsum, fs.hosted, out=np.ones(fs.n), where=fs.hosted > 0)
+        self._realised_productivity = fs.productivity * np.exp(0.15 * self.rng.standard_normal(fs.n))
+        hosts = fs.hosted > 0
+        lvl = fs.engagement
+        expected_out, _ = eco.placement_net_benefit(terms, fs.wage, fs.production_motive, lvl, fs.productivity,
+                                                    self.expected_trainee_quality())
+        fs.predicted_output = np.where(hosts, expected_out * fs.hosted * fs.belief_productivity, 0.0)
+        fs.acc_cost += fs.hosted * eco.upfront_cost(terms)
+        self._mark_active(np.array([a[0] for a in allocations], dtype=np.int64),
+                          np.array([a[1] for a in allocations], dtype=np.int64))
+        self._last_round = plc.RoundResult(
+            slots_offered=int(slots.sum()), slots_filled=int(placed.sum()), students_needing=len(fy),
+            students_placed=int(placed.sum()), real_training=int(fy.real_training.sum()), new_ties=len(new))
+        self._held["placement_quality"] = fy.real_training.sum() / placed.sum() if placed.any() else 0.0
+        self._held["unfilled_placement_slots"] = float(slots.sum() - placed.sum())
+        self._held["unplaced_students"] = float(len(fy) - placed.sum())
+
+    def _mark_active(self, schools: np.ndarray, firms: np.ndarray) -> None:
+        if schools.size == 0 or len(self.ties) == 0:
+            return
+        key = self.ties.school * 10_000_000 + self.ties.firm
+        hit = np.isin(key, schools * 10_000_000 + firms)
+        self.ties.active |= hit
+        self._tie_last_active[hit] = self.steps
+
+    def _placement_month(self, i: int) -> None:
+        fs = self.firm_state
+        if not (fs.hosted > 0).any():
+            return
+        terms = self._placement_terms
+        out = eco.monthly_output(terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity,
+                                 self._host_quality)[i]
+        fs.acc_output += fs.hosted * out
+        fs.acc_cost += fs.hosted * eco.monthly_cost(terms, fs.wage, fs.engagement)
+
+    # ------------------------------------------------------------------ projects
+    def _run_projects(self) -> None:
+        fs, p, rng = self.firm_state, self.p, self.rng
+        firms, schools, values = self.projects.finish()
+        if firms.size:
+            share = prj.firm_share(self.consortium.ip_effectiveness())
+            np.add.at(fs.project_value_year, firms, values * share)
+            for s, f in zip(schools, firms, strict=True):
+                k = fs.sector[f]
+                self.school_state.lag[s, k] = max(0.0, self.school_state.lag[s, k] - prj.CURRICULUM_REFRESH_YEARS)
+            np.add.at(self._extra_offers, firms, 1)
+            self._mark_active(schools, firms)
+            self._projects_this_step = int(firms.size)
+        if fs.n == 0 or self.school_state.n == 0:
+            return
+        hit = np.flatnonzero(rng.random(fs.n) < p["firms.bottleneck_rate"] / MONTHS)
+        if hit.size == 0:
+            return
+        platform = p["policy.platform.placement_matching"]
+        strong = self._strong_tie_firms()[hit]
+        prob = prj.access_probability(fs.engagement[hit], strong, platform) * prj.ip_start_factor(
+            self.consortium.ip_effectiveness())
+        go = hit[rng.random(hit.size) < prob]
+        if go.size == 0:
+            return
+        school = self._partner_school(go)
+        ok = school >= 0
+        go, school = go[ok], school[ok]
+        if go.size == 0:
+            return
+        success = rng.random(go.size) < prj.SUCCESS_BASE + prj.SUCCESS_EQUIPMENT * self.school_state.equipment[school]
+        value = p["firms.bottleneck_value"] * np.exp(rng.standard_normal(go.size))
+        self.projects.add(go, school, prj.durations(rng, go.size, platform), success, value)
+
+    def _partner_school(self, firms: np.ndarray) -> np.ndarray:
+        """Strongest partner school of each firm, else a school teaching its sector (platform), else -1."""
+        t, fs, ss = self.ties, self.firm_state, self.school_state
+        out = np.full(firms.size, -1, dtype=np.int64)
+        best = np.full(fs.n, -1, dtype=np.int64)
+        if len(t):
+            order = np.argsort(t.strength)  # later (stronger) overwrite earlier
+            best[t.firm[order]] = t.school[order]
+        out = best[firms]
+        missing = np.flatnonzero(out < 0)
+        for i in missing:
+            w = ss.shares[:, fs.sector[firms[i]]]
+            if w.sum() > 0:
+                out[i] = int(self.rng.choice(ss.n, p=w / w.sum()))
+        return out
+
+    # ------------------------------------------------------------------ June
+    def _graduation(self) -> None:
+        self._measure_one_year_out()
+        self._close_placements()
+        self._hire_graduates()
+        self._turnover_drop_old()
+        self._sync_tie_strengths()
+
+    def _close_placements(self) -> None:
+        fs, gov = self.firm_state, self.government
+        hosts = fs.hosted > 0
+        rate = self.subsidy_rate_for(fs.is_anchor)
+        fixed = self._deep_fixed + np.where(hosts, self._host_fixed, 0.0)
+        claim = rate * (fs.acc_cost + fixed)
+        claimants = np.flatnonzero(claim > 0)
+        approved = np.zeros(fs.n)
+        if claimants.size:
+            approved[claimants] = gov.claim(claimants, claim[claimants])
+        placement_part = np.divide(fs.acc_cost, fs.acc_cost + fixed, out=np.zeros(fs.n),
+                                   where=(fs.acc_cost + fixed) > 0)
+        fs.acc_public = approved * placement_part
+        # tax credit for certified deep partners (产教融合型企业)
+        deep = fs.engagement == 2
+        if deep.any() and self.p["policy.tax_credit.investment_offset"] > 0:
+            terms = self._placement_terms if hasattr(self, "_placement_terms") else self.slot_terms()
+            investment = self._deep_fixed + fs.hosted * (eco.monthly_cost(terms, fs.wage, 2) - terms.pay_floor * fs.wage) * terms.months
+            credit = eco.tax_credit(self.p["policy.tax_credit.investment_offset"], investment, fs.liability,
+                                    self.p["policy.tax_credit.refundable"])
+            idx = np.flatnonzero(deep & (credit > 0))
+            gov.grant_credits(idx, credit[idx])
+        net_benefit = fs.acc_output - fs.acc_cost + fs.acc_public
+        fs.realised_net = np.where(hosts, net_benefit / np.maximum(fs.hosted, 1), np.nan)
+        self._held["hosts_losing_money_share"] = float((net_benefit[hosts] < 0).mean()) if hosts.any() else 0.0
+
+    def _hire_graduates(self) -> None:
+        fs, fy, rng = self.firm_state, self.final_year, self.rng
+        mt = self.market_terms()
+        n = len(fy)
+        self.enrolment.graduate()
+        if n == 0:
+            self.final_year = None
+            return
+        if fs.n == 0:
+            fy.host[:] = -1
+        host = fy.host
+        hosted = host >= 0
+        h = np.maximum(host, 0) if fs.n else np.zeros(n, dtype=np.int64)
+        # credentials
+        thresh = self.p["students.credential_threshold"]
+        mode = self.p["policy.credential.mode"]
+        if mode == "portable":
+            cred = fy.skill >= thresh
+        elif mode == "employer_ladder" and fs.n:
+            cred = hosted & fs.on_ladder[h] & (fy.skill >= thresh)
+        else:
+            cred = np.zeros(n, dtype=bool)
+        self.credential_share_belief = float(cred[hosted].mean()) if hosted.any() else 0.0
+        vac = fs.vacancies.copy()
+        employer = np.full(n, -1, dtype=np.int64)
+        wage = np.zeros(n)
+        offered = np.zeros(n, dtype=bool)
+        poached = np.zeros(n, dtype=bool)
+        # 1. hosts offer to their best trainees, up to vacancies
+        if hosted.any() and fs.n:
+            rate = np.where(fs.production_motive, lm.OFFER_RATE[True], lm.OFFER_RATE[False])
+            want = rng.random(n) < rate[h]
+            cand = np.flatnonzero(hosted & want)
+            cand = cand[np.lexsort((-fy.skill[cand], host[cand]))]
+            rank = _rank_within(host[cand])
+            offered[cand[rank < vac[host[cand]]]] = True
+        # 2. offered graduates compare with a competitor's offer and leaving the city
+        idx = np.flatnonzero(offered)
+        market = self.market_wage
+        if idx.size:
+            f = host[idx]
+            on_ladder = (fs.on_ladder[f] & cred[idx]).astype(float)
+            p_out = lm.outside_offer_probability(mt, fs.competitors[f], cred[idx].astype(float))
+            has_out = rng.random(idx.size) < p_out
+            out_w = lm.outside_wage(mt, np.full(idx.size, market), fy.skill[idx], cred[idx].astype(float))
+            coastal = market * (1.0 + mt.outside_wage_premium)
+            alt = np.where(has_out, np.maximum(out_w, coastal), coastal)
+            hw = lm.host_wage(mt, fs.wage[f], on_ladder)
+            accept = rng.random(idx.size) < lm.acceptance_probability(mt, hw, alt, np.full(idx.size, market), fy.host_level[idx])
+            employer[idx[accept]] = f[accept]
+            wage[idx[accept]] = hw[accept]
+            np.subtract.at(vac, f[accept], 1)
+            # declined for a local competitor: hired away by a firm that did not train them
+            local = ~accept & has_out & (out_w >= coastal)
+            movers = idx[local]
+            if movers.size:
+                dest = self._competitor_of(host[movers])
+                okd = dest >= 0
+                employer[movers[okd]] = dest[okd]
+                wage[movers[okd]] = out_w[local][okd]
+                poached[movers[okd]] = True
+                np.subtract.at(vac, dest[okd], 1)
+        # 3. open market: the rest search by sector; a share land in another sector (mismatch).
+        # Transparency and credentials make graduates visible and matched to their own sector.
+        seeking = np.flatnonzero(employer < 0)
+        seen = 0.5 + 0.5 * mt.transparency + 0.2 * cred[seeking]
+        seeking = seeking[rng.random(seeking.size) < np.clip(seen, 0, 1)]
+        own = rng.random(seeking.size) < np.clip(OWN_SECTOR_SEARCH + 0.3 * mt.transparency + 0.1 * cred[seeking], 0, 1)
+        target = np.where(own, fy.sector[seeking], rng.integers(0, len(self.sectors), size=seeking.size))
+        order = np.argsort(-fy.skill[seeking] - 0.3 * cred[seeking], kind="stable")
+        seeking, target = seeking[order], target[order]
+        for k in range(len(self.sectors)):
+            g = seeking[target == k]
+            firms_k = np.flatnonzero((fs.sector == k) & (vac > 0))
+            if g.size == 0 or firms_k.size == 0:
+                continue
+            firms_k = firms_k[rng.permutation(firms_k.size)]
+            fi, gj, amount = plc.interval_match(vac[firms_k], np.ones(g.size, dtype=np.int64))
+            employer[g[gj]] = firms_k[fi]
+            wage[g[gj]] = lm.outside_wage(mt, fs.wage[firms_k[fi]], fy.skill[g[gj]], cred[g[gj]].astype(float))
+            np.subtract.at(vac, firms_k[fi], amount)
+        self.graduates.append(
+            school=fy.school, sector=fy.sector, skill=fy.skill, credential=cred, host=host, host_level=fy.host_level,
+            real_training=fy.real_training, employer=employer, wage=wage,
+            grad_step=np.full(n, self.steps, dtype=np.int64), offered=offered, poached=poached,
+            ever_at_host=hosted & (employer == host), first_employer=employer.copy(),
+            left_first_step=np.full(n, -1, dtype=np.int64),
+        )
+        self._latest_grad_step = self.steps
+        self.final_year = None
+
+    def _competitor_of(self, firms: np.ndarray) -> np.ndarray:
+        """A random same-sector competitor of each firm (-1 if it has none)."""
+        a = self.competition
+        out = np.full(firms.size, -1, dtype=np.int64)
+        start, end = a.indptr[firms], a.indptr[firms + 1]
+        has = end > start
+        pick = start[has] + (self.rng.random(int(has.sum())) * (end[has] - start[has])).astype(np.int64)
+        out[has] = a.indices[pick]
+        return out
+
+    def _turnover(self) -> None:
+        """A month of quits and poaching among tracked graduates."""
+        g, fs = self.graduates, self.firm_state
+        emp = np.flatnonzero(g.employer >= 0)
+        if emp.size == 0:
+            return
+        mt = self.market_terms()
+        f = g.employer[emp]
+        at_host = f == g.host[emp]
+        on_ladder = (fs.on_ladder[f] & g.credential[emp]).astype(float)
+        attach = np.where(at_host, g.host_level[emp], 0)
+        quit, poach = lm.monthly_hazards(mt, fs.competitors[f], on_ladder, attach, g.credential[emp].astype(float), g.skill[emp])
+        u = self.rng.random(emp.size)
+        leaves = u < quit
+        moves = ~leaves & (u < quit + poach)
+        first = (leaves | moves) & (f == g.first_employer[emp]) & (g.left_first_step[emp] < 0)
+        g.left_first_step[emp[first]] = self.steps
+        g.employer[emp[leaves]] = -1
+        mv = emp[moves]
+        if mv.size:
+            dest = self._competitor_of(g.employer[mv])
+            ok = dest >= 0
+            was_host = g.employer[mv] == g.host[mv]
+            g.poached[mv[ok & was_host]] = True
+            g.employer[mv[ok]] = dest[ok]
+            g.wage[mv[ok]] = lm.outside_wage(mt, fs.wage[dest[ok]], g.skill[mv[ok]], g.credential[mv[ok]].astype(float))
+
+    def _turnover_drop_old(self) -> None:
+        g = self.graduates
+        if len(g):
+            g.keep(self.steps - g.grad_step < lm.TRACK_MONTHS)
+
+    def _measure_one_year_out(self) -> None:
+        """Retention and poaching of the cohort that graduated twelve months ago."""
+        g, fs = self.graduates, self.firm_state
+        if not len(g):
+            return
+        cohort = g.grad_step == self.steps - MONTHS
+        trained = cohort & (g.host >= 0)
+        if not trained.any():
+            return
+        stayed = trained & (g.employer == g.host)
+        self._held["retention_rate"] = float(stayed.sum() / trained.sum())
+        self._held["poaching_rate"] = float(g.poached[trained].sum() / trained.sum())
+        self._measured_retention = True
+        # per-host realised vs expected retention, for the belief update
+        hosts = g.host[trained]
+        n_tr = np.bincount(hosts, minlength=fs.n)
+        n_st = np.bincount(g.host[stayed], minlength=fs.n)
+        realised = np.divide(n_st, n_tr, out=np.zeros(fs.n), where=n_tr > 0)
+        mt = self.market_terms()
+        expected = lm.expected_retention(
+            mt, wage=fs.wage, market_wage=self.market_wage, competitors=fs.competitors,
+            production_motive=fs.production_motive, level=1, on_ladder=fs.on_ladder.astype(float),
+            offer_capacity=fs.vacancies / np.maximum(fs.slots, 1), credential_share=self.credential_share_belief)
+        ratio = np.divide(realised, expected, out=np.ones(fs.n), where=expected > 1e-6)
+        self._retention_ratio = (np.clip(ratio, 0.1, 3.0), n_tr > 0)
+
+    # ------------------------------------------------------------------ indicators
+    def _update_indicators(self) -> None:
+        fs, ss, g = self.firm_state, self.school_state, self.graduates
+        engaged = fs.engagement >= 1
+        n_part = int(engaged.sum())
+        ind = self._held.copy()
+        ind["firm_participation_rate"] = float(engaged.mean()) if fs.n else 0.0
+        ind["sme_participation_rate"] = float(engaged[~fs.is_anchor].mean()) if (~fs.is_anchor).any() else 0.0
+        ind["anchor_participation_rate"] = float(engaged[fs.is_anchor].mean()) if fs.is_anchor.any() else 0.0
+        ind["deep_engagement_share"] = float((fs.engagement == 2).mean()) if fs.n else 0.0
+        ind["school_effort_index"] = float(ss.effort.mean()) if ss.n else 0.0
+        ind["firm_effort_index"] = float(eco.EFFORT_BY_LEVEL[fs.engagement].mean()) if fs.n else 0.0
+        ind["engagement_gap"] = ind["school_effort_index"] - ind["firm_effort_index"]
+        if not self._measured_retention and len(g):
+            trained = g.host >= 0
+            if trained.any():
+                ind["retention_rate"] = float((g.employer[trained] == g.host[trained]).mean())
+                ind["poaching_rate"] = float(g.poached[trained].mean())
+        if len(g):
+            latest = g.grad_step == getattr(self, "_latest_grad_step", -1)
+            ind["graduate_local_employment_rate"] = float((g.employer[latest] >= 0).mean()) if latest.any() else 0.0
+            emp = g.employer >= 0
+            ind["skill_match_rate"] = float((fs.sector[g.employer[emp]] == g.sector[emp]).mean()) if emp.any() else 0.0
+        else:
+            ind["graduate_local_employment_rate"] = 0.0
+            ind["skill_match_rate"] = 0.0
+        weight = ss.shares * ss.cohort_size[:, None]
+        ind["curriculum_lag_years"] = float((ss.lag * weight).sum() / weight.sum()) if weight.sum() > 0 else 0.0
+        ind["tech_projects_completed"] = float(MONTHS * self._projects_this_step)
+        spent = MONTHS * self.government.paid_this_step
+        ind["subsidy_spent"] = float(spent)
+        ind["cost_per_participating_firm"] = float(spent / n_part) if n_part else 0.0
+        ind["active_partnerships"] = float((self.steps - self._tie_last_active < MONTHS).sum())
+        for name in NAMES:
+            setattr(self, name, ind[name])
+
+    def diagnostics(self) -> dict[str, float]:
+        """Calibration figures not in the indicator table (see docs/ODD.md, Calibration).
+
+        ``six_month_turnover``: share of the tracked graduates who had a first
+        job and left it within six months (MyCOS: about 45%). ``break_even_month``
+        and ``payback_month``: for a typical production-motive shallow host
+        (Ran & Shi 2020: months 4 and 8). ``mean_engaged_years``: how long firms
+        stayed engaged so far is not tracked; use the time series.
+        """
+        g = self.graduates
+        had = (g.first_employer >= 0) & (self.steps - g.grad_step >= 6)
+        left6 = had & (g.left_first_step >= 0) & (g.left_first_step - g.grad_step <= 6)
+        be, pb = eco.break_even_month(self.slot_terms(), self.market_wage, True, 1)
+        return {
+            "six_month_turnover": float(left6.sum() / had.sum()) if had.any() else float("nan"),
+            "break_even_month": float(be) if be else float("nan"),
+            "payback_month": float(pb) if pb else float("nan"),
+            "students_entered": float(self.enrolment.entered),
+            "students_in_school": float(self.enrolment.in_school),
+            "students_graduated": float(self.enrolment.graduated),
+        }
+
+    def current_indicators(self) -> dict[str, float]:
+        """The latest month's value of every indicator."""
+        return {name: float(getattr(self, name)) for name in NAMES}
+
+    def timeseries(self) -> pd.DataFrame:
+        """One row per recorded month: ``step``, ``year`` and every indicator."""
+        df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        df.insert(0, "year", np.array(self._rows_year, dtype=np.int64))
+        df.insert(0, "step", np.array(self._rows_step, dtype=np.int64))
+        return df
+
+
+def _rank_within(groups: np.ndarray) -> np.ndarray:
+    """0-based rank of each element within its run of equal, sorted ``groups``."""
+    if groups.size == 0:
+        return groups
+    change = np.concatenate([[True], groups[1:] != groups[:-1]])
+    start_idx = np.flatnonzero(change)
+    run_id = np.cumsum(change) - 1
+    return np.arange(groups.size) - start_idx[run_id]
+
+
+__all__ = ["ConsortiumModel", "largest_remainder"]

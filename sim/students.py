@@ -1,0 +1,152 @@
+"""Students as arrays: enrolment by school, programme (sector) and study year; graduates.
+
+Design note
+-----------
+Students are many, so they are not Mesa agents. :class:`Enrolment` holds
+counts ``[school, sector, study_year]`` (three study years; the last is the
+final year, which goes on placement and graduates). Each September the final
+year becomes a :class:`FinalYear`: one array element per student, with skill,
+credential, placement host and whether the placement was real training.
+At graduation the students move to :class:`Graduates`, which tracks each one's
+employer and wage for :data:`sim.labour_market.TRACK_MONTHS` months; older
+graduates are dropped from the arrays but stay in the conservation totals.
+
+Conservation: ``entered == in_school + graduated`` at every step, and every
+graduate is either employed in the city's firms or not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+STUDY_YEARS = 3
+NO_FIRM = -1
+
+
+def largest_remainder(total: int, shares: np.ndarray) -> np.ndarray:
+    """Split ``total`` into integers proportional to ``shares`` (sums exactly to ``total``)."""
+    shares = np.clip(np.asarray(shares, dtype=float), 0.0, None)
+    s = shares.sum()
+    if total <= 0 or s <= 0:
+        return np.zeros(len(shares), dtype=np.int64)
+    raw = shares / s * total
+    base = np.floor(raw).astype(np.int64)
+    rest = int(total - base.sum())
+    if rest > 0:
+        order = np.argsort(-(raw - base), kind="stable")[:rest]
+        base[order] += 1
+    return base
+
+
+@dataclass
+class Enrolment:
+    """Counts of students by school, sector and study year."""
+
+    counts: np.ndarray  # int64 [schools, sectors, STUDY_YEARS]
+    entered: int = 0
+    graduated: int = 0
+
+    @classmethod
+    def start(cls, cohort_size: np.ndarray, shares: np.ndarray) -> Enrolment:
+        """Study years below the final one filled with the initial programme mix.
+
+        The model starts in summer, just after a graduation: the final year is
+        empty until the first September. Students already enrolled count as entered.
+        """
+        n_s, n_k = shares.shape
+        counts = np.zeros((n_s, n_k, STUDY_YEARS), dtype=np.int64)
+        for s in range(n_s):
+            intake = largest_remainder(int(cohort_size[s]), shares[s])
+            counts[s, :, :-1] = intake[:, None]
+        return cls(counts=counts, entered=int(counts.sum()))
+
+    @property
+    def in_school(self) -> int:
+        """Students currently enrolled."""
+        return int(self.counts.sum())
+
+    def advance(self, cohort_size: np.ndarray, shares: np.ndarray) -> None:
+        """September: every study year moves up; the new intake follows the programme mix."""
+        if self.counts[:, :, -1].any():
+            raise RuntimeError("final-year students must graduate before the year advances")
+        self.counts[:, :, 1:] = self.counts[:, :, :-1].copy()
+        for s in range(self.counts.shape[0]):
+            self.counts[s, :, 0] = largest_remainder(int(cohort_size[s]), shares[s])
+        self.entered += int(self.counts[:, :, 0].sum())
+
+    def graduate(self) -> int:
+        """June: the final year leaves school. Returns how many graduated."""
+        n = int(self.counts[:, :, -1].sum())
+        self.counts[:, :, -1] = 0
+        self.graduated += n
+        return n
+
+
+@dataclass
+class FinalYear:
+    """This year's final-year students, one element each."""
+
+    school: np.ndarray
+    sector: np.ndarray
+    skill: np.ndarray
+    host: np.ndarray  # firm index or NO_FIRM
+    host_level: np.ndarray  # engagement level of the host (0 when none)
+    real_training: np.ndarray  # bool
+
+    @classmethod
+    def from_counts(cls, counts: np.ndarray, base_skill: np.ndarray, rng: np.random.Generator,
+                    skill_sd: float = 0.15) -> FinalYear:
+        """Expand ``counts[school, sector]`` into students with skill ~ N(base_skill[school, sector], sd)."""
+        flat = counts.ravel()
+        idx = np.repeat(np.arange(flat.size), flat)
+        n_k = counts.shape[1]
+        school, sector = idx // n_k, idx % n_k
+        skill = base_skill[school, sector] + rng.normal(0.0, skill_sd, size=idx.size)
+        n = idx.size
+        return cls(school=school.astype(np.int64), sector=sector.astype(np.int64), skill=np.clip(skill, 0.0, None),
+                   host=np.full(n, NO_FIRM, dtype=np.int64), host_level=np.zeros(n, dtype=np.int64),
+                   real_training=np.zeros(n, dtype=bool))
+
+    def __len__(self) -> int:
+        return int(self.school.size)
+
+
+@dataclass
+class Graduates:
+    """Recent graduates, tracked for ``TRACK_MONTHS`` months after graduation."""
+
+    fields: tuple[str, ...] = ("school", "sector", "skill", "credential", "host", "host_level", "real_training",
+                               "employer", "wage", "grad_step", "offered", "poached", "ever_at_host",
+                               "first_employer", "left_first_step")
+    school: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    sector: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    skill: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    credential: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    host: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    host_level: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    real_training: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    employer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    wage: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    grad_step: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    offered: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    poached: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    ever_at_host: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    first_employer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    left_first_step: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # -1 while still there
+    dropped: int = 0  # graduates no longer tracked
+
+    def __len__(self) -> int:
+        return int(self.school.size)
+
+    def append(self, **cols: np.ndarray) -> None:
+        """Add a cohort (every field must be given, same length)."""
+        for f in self.fields:
+            setattr(self, f, np.concatenate([getattr(self, f), cols[f]]))
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only ``mask``-selected graduates (the rest are counted as dropped)."""
+        self.dropped += int((~mask).sum())
+        for f in self.fields:
+            setattr(self, f, getattr(self, f)[mask])
