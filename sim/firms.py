@@ -53,6 +53,7 @@ class FirmState:
     acc_public: np.ndarray
     predicted_output: np.ndarray
     realised_net: np.ndarray  # last placement's net benefit per trainee (NaN if none)
+    realised_value: np.ndarray  # last year's realised net value of engagement, yuan (0 if none)
     project_value_year: np.ndarray
 
     @property
@@ -238,7 +239,48 @@ def utilities(model: ConsortiumModel, values: np.ndarray) -> np.ndarray:
     return u
 
 
-def decide(model: ConsortiumModel) -> np.ndarray:
+def decide(model: ConsortiumModel) -> np.ndarray | None:
+    """Each firm chooses its engagement level for the year by the scenario's decision rule."""
+    if model.p["firms.decision_rule"] == "imitation":
+        imitate(model)
+        return None
+    return decide_logit(model)
+
+
+def imitate(model: ConsortiumModel) -> None:
+    """Pairwise proportional imitation (Schlag 1998), whose mean field is the replicator dynamics.
+
+    Each firm compares last year's realised value of engagement (scaled by its
+    monthly wage bill) with that of one other firm, drawn from the whole
+    population (``firms.imitation_scope = "population"``, the well-mixed limit
+    of the evolutionary-game papers) or from its network neighbours, and copies
+    the other's level with probability proportional to the payoff difference.
+    """
+    fs, rng = model.firm_state, model.rng
+    n = fs.n
+    if n < 2:
+        return
+    scale = fs.employees * fs.wage * model.p["labour_market.skilled_wage_ratio"]
+    payoff = fs.realised_value / scale
+    other = rng.integers(0, n - 1, size=n)
+    other = other + (other >= np.arange(n))  # anyone but oneself
+    if model.p["firms.imitation_scope"] == "network":
+        a = model.firm_adjacency
+        deg = np.diff(a.indptr)
+        has = deg > 0
+        pick = a.indptr[:-1][has] + (rng.random(int(has.sum())) * deg[has]).astype(np.int64)
+        other[has] = a.indices[pick]
+    diff = payoff[other] - payoff
+    span = float(np.ptp(payoff)) if n else 0.0
+    prob = np.clip(diff / span, 0.0, 1.0) if span > 0 else np.zeros(n)
+    switch = rng.random(n) < prob
+    new = fs.engagement.copy()
+    new[switch] = fs.engagement[other[switch]]
+    new[fs.slots == 0] = 0
+    fs.engagement = new
+
+
+def decide_logit(model: ConsortiumModel) -> np.ndarray:
     """Each firm draws its engagement level for the year from the logit over :func:`utilities`."""
     values = expected_values(model)
     u = utilities(model, values) / model.p["firms.decision_noise"]

@@ -120,7 +120,7 @@ class ConsortiumModel(Model):
             productivity=np.exp(0.25 * rng.standard_normal(n)),
             production_motive=rng.random(n) < motive_share,
             supplier_of=np.full(n, -1, dtype=np.int64), competitors=np.zeros(n),
-            engagement=np.zeros(n, dtype=np.int64),
+            engagement=(rng.random(n) < p["firms.initial_engagement_share"]).astype(np.int64),
             goodwill=rng.uniform(0.0, p["firms.goodwill_initial"], size=n),
             belief_productivity=np.exp(0.2 * rng.standard_normal(n)),
             belief_retention=np.exp(0.2 * rng.standard_normal(n)),
@@ -128,7 +128,7 @@ class ConsortiumModel(Model):
             slots=np.zeros(n, dtype=np.int64), vacancies=np.zeros(n, dtype=np.int64),
             on_ladder=np.zeros(n, dtype=bool), hosted=np.zeros(n, dtype=np.int64),
             acc_output=np.zeros(n), acc_cost=np.zeros(n), acc_public=np.zeros(n), predicted_output=np.zeros(n),
-            realised_net=np.full(n, np.nan), project_value_year=np.zeros(n),
+            realised_net=np.full(n, np.nan), project_value_year=np.zeros(n), realised_value=np.zeros(n),
             _surcharge=p["firms.education_surcharge_per_employee"],
         )
         self.firm_state.belief_projects = np.full(n, self._project_value_prior())
@@ -613,6 +613,15 @@ class ConsortiumModel(Model):
             gov.grant_credits(idx, credit[idx])
         net_benefit = fs.acc_output - fs.acc_cost + fs.acc_public
         fs.realised_net = np.where(hosts, net_benefit / np.maximum(fs.hosted, 1), np.nan)
+        # the year's realised value of the firm's engagement (what imitation compares)
+        credits = np.zeros(fs.n)
+        if deep.any() and self.p["policy.tax_credit.investment_offset"] > 0:
+            credits[idx] = credit[idx]
+        reputation = np.where(fs.is_anchor, self.p["firms.reputation_value_anchor"],
+                              self.p["firms.reputation_value_sme"]) * fs.engagement * fs.hosted
+        retained = getattr(self, "_retained_count", np.zeros(fs.n))
+        fs.realised_value = (net_benefit - fixed + approved * (1.0 - placement_part) + credits + reputation
+                             + fs.project_value_year + retained * eco.hiring_cost(self._placement_terms, fs.wage))
         self._held["hosts_losing_money_share"] = float((net_benefit[hosts] < 0).mean()) if hosts.any() else 0.0
 
     def _hire_graduates(self) -> None:
@@ -773,6 +782,7 @@ class ConsortiumModel(Model):
             offer_capacity=fs.vacancies / np.maximum(fs.slots, 1), credential_share=self.credential_share_belief)
         ratio = np.divide(realised, expected, out=np.ones(fs.n), where=expected > 1e-6)
         self._retention_ratio = (np.clip(ratio, 0.1, 3.0), n_tr > 0)
+        self._retained_count = n_st
 
     # ------------------------------------------------------------------ indicators
     def _update_indicators(self) -> None:

@@ -237,6 +237,13 @@ PARAMETERS: tuple[Param, ...] = (
        low=0, high=1000, explore=(3, 30), source="assumption, calibrated: a minority of SMEs participate (BIBB size gradient; the study)"),
     _p("firms.decision_noise", "float", 1.0, "utility", "scale of idiosyncratic taste shocks (logit)",
        low=0.01, high=100),
+    _p("firms.decision_rule", "choice", "logit", "",
+       "how firms choose: logit over expected value (bounded rationality) or pairwise imitation of realised payoffs (replicator dynamics)",
+       choices=("logit", "imitation"), source="logit: McFadden; imitation: Schlag 1998, the evolutionary-game papers"),
+    _p("firms.imitation_scope", "choice", "network", "", "whom an imitating firm compares itself with",
+       choices=("network", "population")),
+    _p("firms.initial_engagement_share", "share", 0.0, "share",
+       "share of firms engaged shallowly when the model starts (0: the consortium is new)"),
     _p("firms.peer_weight", "float", 0.5, "utility", "peer effect: weight of the engaged share among network neighbours",
        low=0, high=20, explore=(0, 3), source="assumption; network learning in SKIN"),
     _p("firms.switching_cost", "float", 0.6, "utility", "cost of changing engagement level (hysteresis)",
@@ -347,7 +354,7 @@ BY_KEY: dict[str, Param] = {p.key: p for p in PARAMETERS}
 STRUCTURAL = frozenset({
     "years", "warmup_years", "policy.schedule", "labour_market.competitors_per_sector",
     "firms.production_motive_share_sme", "firms.production_motive_share_anchor", "firms.goodwill_initial",
-    "schools.equipment_realism", "technology.initial_curriculum_lag",
+    "schools.equipment_realism", "technology.initial_curriculum_lag", "firms.initial_engagement_share",
 })
 
 #: Keys a ``policy.schedule`` entry may change (everything but structural keys).
