@@ -110,7 +110,7 @@ class Firm(FixedAgent):
 
     @property
     def engagement_label(self) -> str:
-        """none / shallow / deep."""
+        """None / shallow / deep."""
         return LEVELS[self.engagement]
 
     @property

@@ -73,7 +73,7 @@ class School(FixedAgent):
 
     @property
     def tier(self) -> str:
-        """secondary / higher / undergraduate."""
+        """Secondary / higher / undergraduate."""
         return TIERS[int(self._s.tier[self.index])]
 
     @property

@@ -86,7 +86,7 @@ class Enrolment:
 
 @dataclass
 class FinalYear:
-    """This year's final-year students, one element each."""
+    """Final-year students of the current academic year, one element each."""
 
     school: np.ndarray
     sector: np.ndarray
