@@ -1,0 +1,531 @@
+"""The classroom dashboard's page (Solara, on Mesa's visualization machinery).
+
+Design note
+-----------
+NetLogo's interface is the model here: levers on the left, the consortium in
+the middle, live plots beside it, and play / step / reset. The page is a Solara
+component tree. From Mesa's SolaraViz it takes the update counter
+(:data:`mesa.visualization.utils.update_counter` and ``force_update``) that
+redraws every view after a step, and the play loop of Mesa's
+``ModelController`` (a Solara task that steps while "play" is on); it replaces
+SolaraViz's generic sidebar because the classroom needs grouped controls with
+units and tooltips, a preset selector, a compare mode and two languages, which
+SolaraViz's fixed English sidebar cannot give.
+
+Controls are generated from :data:`sim.parameters.PARAMETERS` (groups, units,
+ranges, meanings); the charts from :data:`sim.indicators.INDICATORS`.
+Settings take effect when the run restarts: at once while the run is at month
+0, otherwise after "Reset" (same seed), so a class compares like with like.
+Compare mode builds a reference model with the same seed and steps it along.
+
+Every session (browser tab) has its own state: Solara's module-level reactive
+variables are per connection.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from typing import Any
+
+import reacton.ipyvuetify as rv
+import reacton.ipywidgets as rw
+import solara
+import solara.lab
+from mesa.visualization.utils import force_update, update_counter
+
+from sim.dashboard import i18n
+from sim.dashboard.i18n import text
+from sim.dashboard.runs import (
+    ClassroomRun,
+    changed_keys,
+    default_preset,
+    load_preset,
+    months_done,
+    scenario_with,
+)
+from sim.dashboard.views import CHARTS, draw_chart, draw_network, use_cjk_font
+from sim.indicators import BY_NAME
+from sim.parameters import BY_KEY, Param, groups
+from sim.scenario import preset_names
+
+use_cjk_font()
+
+#: Order of the control panels; the first three are the classroom's levers.
+GROUP_ORDER = ("policy", "labour_market", "population", "run", "firms", "schools", "students",
+               "technology", "government")
+CONTROL_KINDS = ("int", "float", "share", "choice", "bool")
+#: Indicators in the "now" table under the charts.
+KPI_NAMES = ("firm_participation_rate", "sme_participation_rate", "anchor_participation_rate",
+             "engagement_gap", "placement_quality", "retention_rate", "poaching_rate",
+             "graduate_local_employment_rate", "subsidy_spent", "cost_per_participating_firm")
+PLAY_PAUSE_S = 0.05
+PRESET_AS_LOADED = ""
+
+
+def controllable(p: Param) -> bool:
+    """Whether the dashboard offers a control for ``p`` (numbers, choices, switches)."""
+    return p.kind in CONTROL_KINDS
+
+
+def control_groups() -> list[tuple[str, list[Param]]]:
+    """The control panels: (group, parameters), in classroom order, from the declarations."""
+    g = groups()
+    order = list(GROUP_ORDER) + [k for k in g if k not in GROUP_ORDER]
+    return [(k, [p for p in g[k] if controllable(p)]) for k in order if k in g and any(controllable(p) for p in g[k])]
+
+
+def preset_values(name: str | None) -> dict[str, Any]:
+    """Values of every controllable parameter in preset ``name``."""
+    sc = load_preset(name)
+    return {p.key: sc.get(p.key) for _, ps in control_groups() for p in ps}
+
+
+def _initial_lang() -> str:
+    preset = os.environ.get("CONSIM_DASHBOARD_PRESET") or default_preset()
+    meta = load_preset(preset).meta if preset else {}
+    return i18n.default_lang(os.environ.get("CONSIM_DASHBOARD_LANG"), meta)
+
+
+_START_PRESET = os.environ.get("CONSIM_DASHBOARD_PRESET") or default_preset()
+
+# ---------------------------------------------------------------- per-session state
+lang = solara.reactive(_initial_lang())
+preset = solara.reactive(_START_PRESET)
+values: solara.Reactive[dict[str, Any]] = solara.reactive(preset_values(_START_PRESET))
+seed = solara.reactive(1)
+compare = solara.reactive(False)
+#: The reference run: PRESET_AS_LOADED (the chosen preset without the moved levers) or a preset's name.
+reference_kind = solara.reactive("")
+current_run: solara.Reactive[ClassroomRun | None] = solara.reactive(None)
+applied: solara.Reactive[tuple | None] = solara.reactive(None)
+playing = solara.reactive(False)
+months_per_frame = solara.reactive(1)
+error = solara.reactive("")
+open_panels = solara.reactive([0])
+
+
+def reset_session_state() -> None:
+    """Put this session's state back to how a fresh page starts (used by tests)."""
+    playing.set(False)
+    lang.set(_initial_lang())
+    preset.set(_START_PRESET)
+    values.set(preset_values(_START_PRESET))
+    seed.set(1)
+    compare.set(False)
+    reference_kind.set(PRESET_AS_LOADED)
+    current_run.set(None)
+    applied.set(None)
+    months_per_frame.set(1)
+    error.set("")
+    open_panels.set([0])
+
+
+def settings_signature() -> tuple:
+    """Everything a run is built from; a run is stale when this changes."""
+    return (preset.value, tuple(sorted(values.value.items(), key=lambda kv: kv[0])), int(seed.value),
+            bool(compare.value), reference_kind.value)
+
+
+def _reference_scenario() -> Any:
+    if not compare.value:
+        return None
+    kind = reference_kind.value
+    if kind != PRESET_AS_LOADED and kind in preset_names():
+        return load_preset(kind)
+    return load_preset(preset.value)
+
+
+def build_run(fast_forward: int = 0) -> None:
+    """Build the run from the current settings, optionally replaying ``fast_forward`` months."""
+    try:
+        scenario = scenario_with(load_preset(preset.value), values.value)
+        run = ClassroomRun(scenario, seed=int(seed.value), reference=_reference_scenario())
+        if fast_forward:
+            run.step(fast_forward)
+        error.set("")
+    except Exception as e:  # noqa: BLE001 - shown to the class, not raised into the UI
+        error.set(f"{type(e).__name__}: {e}")
+        return
+    current_run.set(run)
+    applied.set(settings_signature())
+    force_update()
+
+
+def ensure_run() -> ClassroomRun | None:
+    """The current run, rebuilt first when settings changed at month 0."""
+    run = current_run.value
+    if run is None or (applied.value != settings_signature() and run.steps == 0):
+        build_run()
+    return current_run.value
+
+
+def step_months(months: int) -> None:
+    """Advance the run (and its reference) by ``months`` and redraw."""
+    run = ensure_run()
+    if run is None:
+        return
+    try:
+        run.step(months)
+    except Exception as e:  # noqa: BLE001
+        error.set(text("model_error", lang.value, error=f"{type(e).__name__}: {e}"))
+        playing.set(False)
+    if run.finished:
+        playing.set(False)
+    force_update()
+
+
+def only_reference_changed() -> bool:
+    """Whether the settings differ from the run's only in compare mode or reference."""
+    a = applied.value
+    return a is not None and a[:3] == settings_signature()[:3]
+
+
+def set_compare(on: bool) -> None:
+    """Toggle compare mode, keeping the run's progress (deterministic replay)."""
+    compare.set(on)
+    run = current_run.value
+    if run is not None and only_reference_changed():
+        build_run(fast_forward=run.steps)
+
+
+def set_reference_kind(kind: str) -> None:
+    """Choose the reference run, keeping the run's progress."""
+    reference_kind.set(kind)
+    run = current_run.value
+    if run is not None and compare.value and only_reference_changed():
+        build_run(fast_forward=run.steps)
+
+
+def choose_preset(name: str) -> None:
+    """Load a preset: its values become the settings, and the run restarts."""
+    playing.set(False)
+    preset.set(name)
+    values.set(preset_values(name))
+    build_run()
+
+
+def set_value(key: str, value: Any) -> None:
+    """Move one lever."""
+    values.set({**values.value, key: value})
+
+
+def reset() -> None:
+    """Restart the run with the current settings and seed."""
+    playing.set(False)
+    build_run()
+
+
+# ---------------------------------------------------------------- controls
+def _nice_step(lo: float, hi: float, kind: str) -> float:
+    span = max(hi - lo, 1e-12)
+    raw = span / 100.0
+    mag = 10 ** _floor_log10(raw)
+    for m in (1, 2, 5, 10):
+        if raw <= m * mag:
+            step = m * mag
+            break
+    if kind == "int":
+        return max(1, int(round(step)))
+    return float(f"{step:.6g}")
+
+
+def _floor_log10(x: float) -> int:
+    import math
+
+    return math.floor(math.log10(x))
+
+
+def format_value(p: Param, v: Any, lang_code: str) -> str:
+    """A parameter value for display."""
+    if p.kind == "choice":
+        return i18n.choice_label(str(v), lang_code)
+    if p.kind == "bool":
+        return text("on" if v else "off", lang_code)
+    if p.kind == "int":
+        return f"{int(v):,}"
+    v = float(v)
+    if abs(v) >= 10_000:
+        return f"{v:,.0f}"
+    if abs(v) >= 100:
+        return f"{v:,.1f}".rstrip("0").rstrip(".")
+    return f"{v:.3f}".rstrip("0").rstrip(".") or "0"
+
+
+def slider_range(p: Param, v: Any) -> tuple[float, float]:
+    """Slider ends: the declared explore range, widened to hold the current value."""
+    lo, hi = p.explore_range() or (0.0, max(1.0, float(v) * 2))
+    return min(float(lo), float(v)), max(float(hi), float(v))
+
+
+def css_key(key: str) -> str:
+    """CSS class for a parameter's control (``consim-p-policy-subsidy-cost_share``)."""
+    return "consim-p-" + key.replace(".", "-")
+
+
+@solara.component
+def ParamControl(p: Param, value: Any, base_value: Any, lang_code: str) -> None:
+    """One lever: a label with value and unit (tooltip from the declaration) and its input."""
+    changed = value != base_value
+    unit = i18n.unit(p.unit, lang_code)
+    label = i18n.param_label(p, lang_code)
+    shown = format_value(p, value, lang_code)
+    caption = f"{label}: {shown}" + (f" {unit}" if unit and p.kind not in ("choice", "bool") else "")
+    style = {"font-size": "13px", "font-weight": "600" if changed else "400",
+             "color": "#b35900" if changed else "inherit", "cursor": "help"}
+    with solara.Column(gap="0px", classes=["consim-param", css_key(p.key)], style={"margin-bottom": "6px"}):
+        with solara.Tooltip(i18n.param_tooltip(p, lang_code)):
+            solara.Text(("● " if changed else "") + caption, style=style, classes=["consim-param-label"])
+        if p.kind in ("int", "float", "share"):
+            lo, hi = slider_range(p, value)
+            step = _nice_step(lo, hi, p.kind)
+
+            def on_slide(v: Any, key: str = p.key, kind: str = p.kind) -> None:
+                set_value(key, int(round(float(v))) if kind == "int" else float(v))
+
+            rv.Slider(v_model=value, on_v_model=on_slide, min=lo, max=hi, step=step, dense=True,
+                      hide_details=True, thumb_label=False, class_="consim-slider")
+        elif p.kind == "choice":
+            rv.Select(v_model=value, on_v_model=lambda v, key=p.key: set_value(key, v),
+                      items=[{"text": i18n.choice_label(c, lang_code), "value": c} for c in p.choices],
+                      dense=True, hide_details=True, class_="consim-select")
+        elif p.kind == "bool":
+            rv.Switch(v_model=bool(value), on_v_model=lambda v, key=p.key: set_value(key, bool(v)),
+                      dense=True, hide_details=True, class_="consim-switch", style_="margin-top: 0")
+
+
+@solara.component
+def ParameterPanels() -> None:
+    """Every controllable parameter, grouped as declared."""
+    lang_code = lang.value
+    base = load_preset(preset.value)
+    vals = values.value
+    with rv.ExpansionPanels(multiple=True, accordion=True, v_model=open_panels.value,
+                            on_v_model=open_panels.set, class_="consim-panels"):
+        for group, params in control_groups():
+            n_changed = sum(1 for p in params if vals.get(p.key) != base.get(p.key))
+            title = text(f"group_{group}", lang_code) if f"group_{group}" in i18n.UI else group
+            with rv.ExpansionPanel():
+                rv.ExpansionPanelHeader(children=[title + (f"  ({n_changed} ●)" if n_changed else "")],
+                                        class_=f"consim-group consim-group-{group}")
+                with rv.ExpansionPanelContent():
+                    for p in params:
+                        ParamControl(p, vals.get(p.key, p.default), base.get(p.key), lang_code)
+
+
+@solara.component
+def RunControls() -> None:
+    """Language, preset, seed, compare mode and play / step / reset."""
+    lang_code = lang.value
+
+    def loop() -> None:
+        while playing.value:
+            time.sleep(PLAY_PAUSE_S)
+            if not playing.value:
+                break
+            step_months(int(months_per_frame.value))
+
+    solara.lab.use_task(loop, dependencies=[playing.value], prefer_threaded=True)
+
+    with solara.Row(style={"align-items": "center"}):
+        solara.Text(text("language", lang_code) + ":")
+        solara.ToggleButtonsSingle(value="中文" if lang_code == "zh" else "English", values=["中文", "English"],
+                                   on_value=lambda v: lang.set("zh" if v == "中文" else "en"),
+                                   classes=["consim-lang"])
+    names = preset_names()
+    items = [{"text": _preset_title(n, lang_code), "value": n} for n in names]
+    if names:
+        rv.Select(label=text("preset", lang_code), items=items, v_model=preset.value,
+                  on_v_model=choose_preset, dense=True, hide_details=True, class_="consim-preset")
+    else:
+        solara.Text(f"{text('preset', lang_code)}: {text('defaults', lang_code)}")
+    solara.InputInt(text("seed", lang_code), value=seed.value, on_value=lambda v: seed.set(int(v or 0)),
+                    classes=["consim-seed"])
+    run = current_run.value
+    busy = playing.value
+    finished = run is not None and run.finished
+    with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
+        solara.Button(text("pause" if busy else "play", lang_code), icon_name="mdi-pause" if busy else "mdi-play",
+                      color="primary", on_click=lambda: playing.set(not playing.value),
+                      disabled=finished and not busy, classes=["consim-play"])
+        solara.Button(text("step", lang_code), color="primary", outlined=True, on_click=lambda: step_months(1),
+                      disabled=busy or finished, classes=["consim-step"])
+        solara.Button(text("step_year", lang_code), color="primary", outlined=True,
+                      on_click=lambda: step_months(12), disabled=busy or finished, classes=["consim-year"])
+        pending = applied.value is not None and applied.value != settings_signature()
+        solara.Button(text("reset", lang_code), color="warning" if pending else "primary", on_click=reset,
+                      outlined=not pending, classes=["consim-reset"])
+    solara.SliderInt(text("speed", lang_code), value=months_per_frame, min=1, max=12)
+    solara.Switch(label=text("compare", lang_code), value=compare.value, on_value=set_compare,
+                  classes=["consim-compare"])
+    if compare.value:
+        rv.Select(label=text("compare_with", lang_code), v_model=reference_kind.value, on_v_model=set_reference_kind,
+                  items=[{"text": text("ref_preset", lang_code), "value": PRESET_AS_LOADED},
+                         *({"text": _preset_title(n, lang_code), "value": n} for n in names)],
+                  dense=True, hide_details=True, class_="consim-reference")
+        solara.Text(text("compare_help", lang_code), style={"font-size": "12px", "color": "#666"})
+    base = load_preset(preset.value)
+    n = len(changed_keys(base, values.value))
+    with solara.Row(style={"align-items": "center"}):
+        solara.Text(text("changed_n", lang_code, n=n), style={"font-size": "12px"})
+        solara.Button(text("revert", lang_code), text=True, small=True, disabled=n == 0,
+                      on_click=lambda: values.set(preset_values(preset.value)), classes=["consim-revert"])
+
+
+def _preset_title(name: str, lang_code: str) -> str:
+    meta = load_preset(name).meta
+    title = meta.get("title_zh" if lang_code == "zh" else "title") or meta.get("title") or ""
+    return f"{name}: {title}" if title else name
+
+
+# ---------------------------------------------------------------- views
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+@solara.component
+def Picture(make: Any, dependencies: list[Any], classes: list[str]) -> None:
+    """A matplotlib figure as a PNG, redrawn only when ``dependencies`` change."""
+    png = solara.use_memo(lambda: _png(make()), dependencies)
+    with solara.Div(classes=classes, style={"width": "100%"}):
+        rw.Image(value=png, format="png", layout=rw.Layout(width="100%", height="auto"))
+
+
+def time_label(run: ClassroomRun | None, lang_code: str) -> str:
+    """The displayed simulated time: year, month and step."""
+    if run is None or run.steps == 0:
+        return text("time_start", lang_code)
+    m = run.model
+    return text("time", lang_code, year=int(m.year), month_name=i18n.month_name(int(m.month), lang_code),
+                steps=run.steps)
+
+
+@solara.component
+def TimeAndStatus() -> None:
+    """Simulated time, and banners for pending settings, the end of the run or an error."""
+    counter = update_counter.value
+    lang_code = lang.value
+    run = current_run.value
+    solara.Text(time_label(run, lang_code), classes=["consim-time"],
+                style={"font-size": "20px", "font-weight": "600"})
+    solara.Text(str(counter), classes=["consim-counter"], style={"display": "none"})
+    sig = settings_signature()
+    if applied.value is not None and applied.value != sig and not only_reference_changed():
+        key = "pending_start" if run is not None and run.steps == 0 else "pending"
+        solara.Warning(text(key, lang_code), dense=True, classes=["consim-pending"])
+    if run is not None and run.finished:
+        solara.Info(text("finished", lang_code, years=run.scenario.get("years")), dense=True)
+    if error.value:
+        solara.Error(error.value, classes=["consim-error"])
+    if run is not None:
+        sched = run.scenario.get("policy.schedule")
+        if sched:
+            items = "; ".join(
+                text("schedule_item", lang_code, year=e["year"],
+                     sets=", ".join(f"{i18n.param_label(BY_KEY[k], lang_code)} = "
+                                    f"{format_value(BY_KEY[k], v, lang_code)}" for k, v in e["set"].items()))
+                for e in sched)
+            solara.Text(text("schedule_note", lang_code, changes=items), style={"font-size": "13px"})
+
+
+def _fmt_indicator(name: str, v: float) -> str:
+    if BY_NAME[name].unit.startswith("yuan"):
+        return f"{v:,.0f}"
+    if BY_NAME[name].unit in ("share", "index"):
+        return f"{v:.2f}"
+    return f"{v:,.1f}"
+
+
+@solara.component
+def NowTable() -> None:
+    """Latest month's key indicators (and the difference from the reference)."""
+    update_counter.get()
+    lang_code = lang.value
+    run = current_run.value
+    if run is None or run.steps == 0:
+        return
+    now = run.model.current_indicators()
+    ref = (run.ref_model.current_indicators()
+           if run.ref_model is not None and months_done(run.ref_model) else None)
+    head = f"| | {text('yours', lang_code)} |" + (f" {text('reference', lang_code)} | Δ |" if ref else "")
+    sep = "|---|---:|" + ("---:|---:|" if ref else "")
+    rows = [f"**{text('now', lang_code)}**", "", head, sep]
+    for name in KPI_NAMES:
+        if name not in now:
+            continue
+        line = f"| {i18n.indicator_label(name, lang_code)} | {_fmt_indicator(name, now[name])} |"
+        if ref:
+            line += f" {_fmt_indicator(name, ref[name])} | {_fmt_indicator(name, now[name] - ref[name])} |"
+        rows.append(line)
+    with solara.Div(classes=["consim-now"]):
+        solara.Markdown("\n".join(rows))
+
+
+@solara.component
+def NetworkViews() -> None:
+    """The network of the students' run, and of the reference beside it in compare mode."""
+    counter = update_counter.value
+    lang_code = lang.value
+    run = current_run.value
+    if run is None:
+        return
+    key = id(run)
+    if run.ref_model is None:
+        Picture(lambda: draw_network(run.model, lang_code, text("network", lang_code)),
+                [counter, lang_code, key], ["consim-network"])
+        return
+    with solara.Column(gap="4px"):
+        Picture(lambda: draw_network(run.model, lang_code, text("network_yours", lang_code)),
+                [counter, lang_code, key], ["consim-network"])
+        Picture(lambda: draw_network(run.ref_model, lang_code, text("network_ref", lang_code)),
+                [counter, lang_code, key], ["consim-network-ref"])
+
+
+@solara.component
+def Charts() -> None:
+    """The live charts (reference dashed in compare mode)."""
+    counter = update_counter.value
+    lang_code = lang.value
+    run = current_run.value
+    data = solara.use_memo(lambda: (run.timeseries(), run.ref_timeseries()) if run is not None else None,
+                           [counter, id(run)])
+    if run is None or data is None:
+        return
+    ts, ref = data
+    with solara.GridFixed(columns=2, row_gap="4px", column_gap="12px"):
+        for title_key, names in CHARTS:
+            Picture(lambda title_key=title_key, names=names: draw_chart(title_key, names, ts, ref, lang_code),
+                    [counter, lang_code, id(run)], ["consim-chart", f"consim-chart-{title_key[6:]}"])
+
+
+CSS = """
+.v-tooltip__content { white-space: pre-line; max-width: 460px; font-size: 12px; }
+.consim-now table { font-size: 13px; border-collapse: collapse; }
+.consim-now td, .consim-now th { padding: 1px 10px; border-bottom: 1px solid #eee; }
+.consim-panels .v-expansion-panel-content__wrap { padding: 4px 12px 8px 12px; }
+.consim-panels .v-expansion-panel-header { min-height: 40px; padding: 8px 12px; font-weight: 600; }
+"""
+
+
+@solara.component
+def Page() -> None:
+    """The whole dashboard."""
+    lang_code = lang.value
+    solara.use_effect(lambda: (build_run() if current_run.value is None else None), [])
+    solara.Style(CSS)
+    solara.Title(text("app_title", lang_code))
+    with solara.AppBar():
+        solara.AppBarTitle(text("app_title", lang_code))
+    with solara.Sidebar():
+        with solara.Card(text("run", lang_code), margin=0, classes=["consim-run-card"]):
+            RunControls()
+        ParameterPanels()
+    with solara.Column(style={"padding": "8px 16px"}):
+        TimeAndStatus()
+        with solara.Columns([4, 8]):
+            NetworkViews()
+            Charts()
+        NowTable()
