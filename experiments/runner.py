@@ -158,6 +158,9 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike[str], *, executor: str = "
         raise InputError(f"--retries {retries}: allowed: an integer >= 0.")
     if store.root.exists() and not store.root.is_dir():
         raise InputError(f"--out {store.root}: exists and is not a directory; allowed: a new or empty directory.")
+    if shard is not None and not store.is_empty() and not store.is_store() and not (store.root / "sweep.toml").exists():
+        raise InputError(f"--out {store.root}: exists, is not empty and holds no sweep; allowed: a new or empty "
+                         "directory, or the directory of this sweep's other shards.")
     if shard is None and not resume and not store.is_empty():
         raise InputError(
             f"--out {store.root}: exists and is not empty; refusing to overwrite. "

@@ -209,8 +209,10 @@ class Store:
         return self.runs_path.exists() and self.sweep_json_path.exists()
 
     def is_empty(self) -> bool:
-        """Whether the directory is missing or has no entries."""
-        return not self.root.exists() or not any(self.root.iterdir())
+        """Whether the directory is missing or holds nothing but lock files."""
+        if not self.root.exists():
+            return True
+        return all(p.name in (".lock", ".meta.lock") or p.name.startswith(".lock.shard-") for p in self.root.iterdir())
 
     def require(self) -> Store:
         """Raise :class:`InputError` unless this is an initialised sweep directory."""
