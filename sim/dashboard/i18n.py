@@ -78,6 +78,7 @@ UI: dict[str, tuple[str, str]] = {
     "chart_graduates": ("Where graduates go", "毕业生去向"),
     "years_axis": ("simulated years", "模拟年份"),
     "yuan_axis": ("yuan per year", "元/年"),
+    "last_12_months": (" (last 12 months)", "(近12个月)"),
     "no_data": ("Press Step or Play to start.", "按“单步”或“播放”开始。"),
     "now": ("Now (latest month)", "当前(最近一个月)"),
     "vs_ref": ("vs reference", "对比参照"),

@@ -227,12 +227,19 @@ def draw_chart(title_key: str, names: Sequence[str], ts: pd.DataFrame, ref: pd.D
     for i, name in enumerate(names):
         colour = LINE_COLOURS[i % len(LINE_COLOURS)]
         label = indicator_label(name, lang)
-        if not ts.empty and name in ts:
-            ax.plot(ts["step"] / 12.0, ts[name], color=colour, lw=1.8, label=label)
-        else:
-            ax.plot([], [], color=colour, lw=1.8, label=label)
-        if ref is not None and not ref.empty and name in ref:
-            ax.plot(ref["step"] / 12.0, ref[name], color=colour, lw=1.3, ls="--", alpha=0.8)
+        flow = BY_NAME[name].summary == "final-year total"
+        if flow:
+            label += text("last_12_months", lang)
+        for frame, style in ((ts, {"lw": 1.8}), (ref, {"lw": 1.3, "ls": "--", "alpha": 0.8})):
+            if frame is None or (frame is ref and (frame.empty or name not in frame)):
+                continue
+            if frame.empty or name not in frame:
+                ax.plot([], [], color=colour, label=label, **style)
+                continue
+            y = frame[name]
+            if flow:  # annualised monthly flows: show the total of the last 12 months
+                y = y.rolling(12, min_periods=1).sum() / 12.0
+            ax.plot(frame["step"] / 12.0, y, color=colour, label=label if frame is ts else None, **style)
     if ref is not None:
         ax.plot([], [], color="#555555", lw=1.8, label=text("yours", lang))
         ax.plot([], [], color="#555555", lw=1.3, ls="--", label=text("reference", lang))
@@ -253,5 +260,6 @@ def draw_chart(title_key: str, names: Sequence[str], ts: pd.DataFrame, ref: pd.D
     if ts.empty:
         ax.text(0.5, 0.5, text("no_data", lang), transform=ax.transAxes, ha="center", va="center",
                 fontsize=9, color="#777777")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.27), ncol=2, fontsize=7, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2 if len(names) < 3 else 3, fontsize=7,
+              frameon=False, columnspacing=1.0, handlelength=1.6)
     return fig

@@ -1,0 +1,170 @@
+"""The dashboard in a real browser: ``consim dashboard`` in headless Chromium, offline.
+
+Starts the server as a subprocess on a free port, opens the page with
+Playwright, blocks every request that leaves 127.0.0.1 (the page must render
+offline), moves a lever, steps the model, and checks that the displayed time,
+a chart and the compare table changed. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium missing (./dev test installs it)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _consim() -> list[str]:
+    exe = Path(sys.executable).parent / "consim"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("consim")
+    return [found] if found else [sys.executable, "-m", "sim.cli"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", LANG="en_US.UTF-8", LC_ALL="en_US.UTF-8")
+    env.pop("CONSIM_LANG", None)
+    log = (ARTIFACTS / "dashboard-server.log") if ARTIFACTS.mkdir(exist_ok=True) is None else None
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([*_consim(), "dashboard", "--host", "127.0.0.1", "--port", str(port)],
+                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 45
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"consim dashboard exited with {proc.returncode}: {log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                os.killpg(proc.pid, signal.SIGKILL)
+                pytest.fail(f"consim dashboard did not answer within 45 s: {log.read_text()[-2000:]}")
+            time.sleep(0.3)
+        try:
+            yield url
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _wait_text_change(locator, old: str, timeout_s: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        now = locator.inner_text()
+        if now != old:
+            return now
+        time.sleep(0.1)
+    raise AssertionError(f"text stayed {old!r} for {timeout_s} s")
+
+
+def _now_row(page, label: str) -> list[str]:
+    row = page.locator(".consim-now tr", has_text=label).first
+    return [c.strip() for c in row.locator("td").all_inner_texts()]
+
+
+def test_dashboard_in_headless_chromium(server):
+    from playwright.sync_api import sync_playwright
+
+    outside: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1100})
+
+            def only_local(route):
+                host = urlparse(route.request.url).hostname
+                if host in ("127.0.0.1", "localhost") or route.request.url.startswith(("data:", "blob:")):
+                    route.continue_()
+                else:
+                    outside.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", only_local)
+            page.goto(server)
+            page.wait_for_selector(".consim-time", timeout=45_000)
+            page.wait_for_selector(".consim-chart-participation img", timeout=45_000)
+            page.wait_for_selector(".consim-network img", timeout=45_000)
+            time_text = page.locator(".consim-time")
+            t0 = time_text.inner_text()
+            assert "step 0" in t0
+            chart = page.locator(".consim-chart-money img")
+            money0 = chart.screenshot()
+
+            # Move a lever: the subsidy's cost share, from 0 to about 0.7 (click on its slider track).
+            label = page.locator(".consim-p-policy-subsidy-cost_share .consim-param-label")
+            label0 = label.inner_text()
+            track = page.locator(".consim-p-policy-subsidy-cost_share .v-slider")
+            box = track.bounding_box()
+            assert box is not None
+            track.click(position={"x": box["width"] * 0.7, "y": box["height"] / 2})
+            label1 = _wait_text_change(label, label0)
+            assert label1 != label0 and "●" in label1
+
+            # Compare with the preset as loaded (same seed), then step: 3 single months and a year.
+            page.locator(".consim-compare .v-input--selection-controls__ripple").click()
+            page.wait_for_selector(".consim-reference", timeout=20_000)
+            t = t0
+            for _ in range(3):
+                page.locator(".consim-step").click()
+                t = _wait_text_change(time_text, t)
+            assert "step 3" in t
+            page.locator(".consim-year").click()
+            t = _wait_text_change(time_text, t)
+            assert "step 15" in t and t != t0
+            page.wait_for_selector(".consim-network-ref img", timeout=20_000)
+
+            # The charts changed, and the lever's effect shows against the same-seed reference.
+            deadline = time.monotonic() + 20
+            while chart.screenshot() == money0 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert chart.screenshot() != money0
+            page.wait_for_selector(".consim-now table", timeout=20_000)
+            spent = _now_row(page, "subsidy spent")
+            assert len(spent) == 4, spent  # label, yours, reference, difference
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-en.png"), full_page=True)
+
+            # Chinese interface.
+            page.get_by_text("中文", exact=True).click()
+            page.wait_for_function("document.querySelector('.consim-time').innerText.includes('第')", timeout=20_000)
+            assert "第" in time_text.inner_text()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-zh.png"), full_page=True)
+        finally:
+            browser.close()
+    assert not outside, f"the page tried to reach the internet: {outside[:5]}"
