@@ -218,7 +218,7 @@ def test_bad_values_name_file_key_and_allowed(tmp_path, text, key, needle):
 
 
 def test_not_utf8(tmp_path):
-    p = write(tmp_path, "[meta]\ntitle = '".encode() + "基准".encode("gbk") + b"'\n")
+    p = write(tmp_path, b"[meta]\ntitle = '" + "基准".encode("gbk") + b"'\n")
     raises_naming(lambda: Scenario.load(p), str(p), "UTF-8")
 
 
