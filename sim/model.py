@@ -117,7 +117,7 @@ class ConsortiumModel(Model):
         motive_share = np.where(is_anchor, p["firms.production_motive_share_anchor"], p["firms.production_motive_share_sme"])
         self.firm_state = FirmState(
             is_anchor=is_anchor, sector=sector, employees=employees, wage=wage,
-            productivity=np.exp(0.25 * rng.standard_normal(n)),
+            productivity=np.exp(p["population.firm_productivity_sigma"] * rng.standard_normal(n)),
             production_motive=rng.random(n) < motive_share,
             supplier_of=np.full(n, -1, dtype=np.int64), competitors=np.zeros(n),
             engagement=(rng.random(n) < p["firms.initial_engagement_share"]).astype(np.int64),
