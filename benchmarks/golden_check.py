@@ -22,14 +22,31 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden_before.json"
-#: (preset, seed) pairs checked: baseline seeds 1-3 and two presets that exercise other code paths
-CASES = [("baseline", 1), ("baseline", 2), ("baseline", 3), ("subsidy", 1), ("credential_ladder", 1)]
+#: (preset, seed) pairs checked: baseline seeds 1-3, presets that exercise other code paths
+#: (claims and payments, pay ladders, search beyond ties) and the baseline city at 10x
+CASES = [("baseline", 1), ("baseline", 2), ("baseline", 3), ("subsidy", 1), ("credential_ladder", 1),
+         ("matching_platform", 1), ("baseline@10x", 1)]
+#: Keys multiplied by the scale factor of a ``preset@Nx`` case (cohorts per school unchanged)
+SCALED_KEYS = ("population.smes", "population.anchor_firms", "population.schools.secondary",
+               "population.schools.higher", "population.schools.undergraduate")
+
+
+def scenario_for(case: str):
+    """The scenario of ``preset`` or ``preset@Nx`` (firms and schools multiplied by N)."""
+    from sim.scenario import Scenario
+
+    preset, _, scale = case.partition("@")
+    sc = Scenario.load(preset)
+    if scale:
+        f = int(scale.rstrip("x"))
+        sc = sc.with_overrides({k: sc.get(k) * f for k in SCALED_KEYS})
+    return sc
 
 
 def _fingerprint(preset: str, seed: int) -> dict:
     from sim.run import run
 
-    res = run(preset, seed)
+    res = run(scenario_for(preset), seed)
     ts = res.timeseries
     h = hashlib.sha256()
     for col in ts.columns:
@@ -81,5 +98,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(HERE.parent))
     sys.exit(main())

@@ -19,7 +19,7 @@ are kept as arrays (:class:`Ties`) and mirrored into the graph.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
@@ -27,6 +27,15 @@ from scipy import sparse
 
 DISSOLVE_BELOW = 0.05
 NEW_TIE_STRENGTH = 0.25
+
+
+#: Multiplier that packs a (school, firm) pair into one int64 key (firm indices < 2**32).
+_KEY = np.int64(1) << np.int64(32)
+
+
+def tie_key(school: np.ndarray, firm: np.ndarray) -> np.ndarray:
+    """One int64 key per (school, firm) pair."""
+    return np.asarray(school, dtype=np.int64) * _KEY + np.asarray(firm, dtype=np.int64)
 
 
 @dataclass
@@ -37,54 +46,99 @@ class Ties:
     firm: np.ndarray
     strength: np.ndarray
     active: np.ndarray  # activity (placements or projects) since last September
+    _sorted: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.school.size)
+
+    def find(self, school: np.ndarray, firm: np.ndarray) -> np.ndarray:
+        """Index of the tie of each (school, firm) pair, -1 where there is none (a sorted-key lookup, no scan)."""
+        q = tie_key(school, firm)
+        out = np.full(q.size, -1, dtype=np.int64)
+        if len(self) == 0 or q.size == 0:
+            return out
+        if self._sorted is None:
+            key = tie_key(self.school, self.firm)
+            order = np.argsort(key, kind="stable")
+            self._sorted = (key[order], order)
+        skey, order = self._sorted
+        pos = np.minimum(np.searchsorted(skey, q), skey.size - 1)
+        hit = skey[pos] == q
+        out[hit] = order[pos[hit]]
+        return out
 
     def add(self, school: np.ndarray, firm: np.ndarray, strength: float) -> np.ndarray:
         """Add ties not already present; returns the indices of the new ones."""
         if len(school) == 0:
             return np.zeros(0, dtype=np.int64)
-        key_new = school.astype(np.int64) * 10_000_000 + firm
-        key_old = self.school.astype(np.int64) * 10_000_000 + self.firm
+        key_new = tie_key(school, firm)
         _, first = np.unique(key_new, return_index=True)
         keep = np.zeros(len(key_new), bool)
         keep[first] = True
-        keep &= ~np.isin(key_new, key_old)
+        keep &= self.find(school, firm) < 0
         start = len(self)
         self.school = np.concatenate([self.school, school[keep]])
         self.firm = np.concatenate([self.firm, firm[keep]])
         self.strength = np.concatenate([self.strength, np.full(int(keep.sum()), strength)])
         self.active = np.concatenate([self.active, np.zeros(int(keep.sum()), bool)])
+        self._sorted = None
         return np.arange(start, len(self))
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only ``mask``-selected ties."""
         self.school, self.firm = self.school[mask], self.firm[mask]
         self.strength, self.active = self.strength[mask], self.active[mask]
+        self._sorted = None
 
 
 def _seed(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2**31 - 1))
 
 
+def _choice_cdf(weights: np.ndarray) -> np.ndarray:
+    """The cumulative distribution ``Generator.choice(a, p=weights / weights.sum())`` draws from.
+
+    ``choice`` with ``p`` takes one uniform ``u`` and returns
+    ``a[cdf.searchsorted(u, side="right")]``: computing the same ``cdf`` once
+    and drawing the uniforms in one call gives the same picks and leaves the
+    generator in the same state, without re-scanning the population per draw.
+    """
+    p = weights / weights.sum()
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf
+
+
 def supply_chain(rng: np.random.Generator, is_anchor: np.ndarray, sector: np.ndarray,
                  employees: np.ndarray, share: float) -> np.ndarray:
-    """Anchor each SME supplies (index) or -1: same sector with probability 0.7, weighted by anchor size."""
+    """Anchor each SME supplies (index) or -1: same sector with probability 0.7, weighted by anchor size.
+
+    Per supplier the draws are: a uniform for "same sector?" (only when its
+    sector has anchors), then one uniform for the weighted pick; they are
+    taken in one call, in that order, and the picks are binary searches.
+    """
     anchors = np.flatnonzero(is_anchor)
     out = np.full(is_anchor.size, -1, dtype=np.int64)
     if anchors.size == 0:
         return out
     smes = np.flatnonzero(~is_anchor)
     supplies = smes[rng.random(smes.size) < share]
-    w_all = employees[anchors] / employees[anchors].sum()
-    for f in supplies:
-        same = anchors[sector[anchors] == sector[f]]
-        if same.size and rng.random() < 0.7:
-            w = employees[same] / employees[same].sum()
-            out[f] = rng.choice(same, p=w)
-        else:
-            out[f] = rng.choice(anchors, p=w_all)
+    if supplies.size == 0:
+        return out
+    n_k = int(max(sector.max(), 0)) + 1
+    has_same = np.bincount(sector[anchors], minlength=n_k)[sector[supplies]] > 0
+    n_draws = 1 + has_same.astype(np.int64)
+    u = rng.random(int(n_draws.sum()))
+    pos = np.cumsum(n_draws) - n_draws  # first draw of each supplier
+    pick_u = u[pos + n_draws - 1]
+    use_same = np.zeros(supplies.size, dtype=bool)
+    use_same[has_same] = u[pos[has_same]] < 0.7
+    cdf_all = _choice_cdf(employees[anchors])
+    out[supplies[~use_same]] = anchors[cdf_all.searchsorted(pick_u[~use_same], side="right")]
+    for k in np.unique(sector[supplies[use_same]]):
+        same = anchors[sector[anchors] == k]
+        sel = use_same & (sector[supplies] == k)
+        out[supplies[sel]] = same[_choice_cdf(employees[same]).searchsorted(pick_u[sel], side="right")]
     return out
 
 
@@ -118,45 +172,62 @@ def adjacency(n: int, edges: np.ndarray) -> sparse.csr_matrix:
 def initial_ties(rng: np.random.Generator, shares: np.ndarray, is_anchor: np.ndarray,
                  sector: np.ndarray, smes_per_programme: int = 2) -> Ties:
     """Each school's programmes start tied to their sector's anchors (p = 0.8) and a few SMEs."""
-    schools, firms, strengths = [], [], []
     n_s, n_k = shares.shape
+    anchors_of = [np.flatnonzero(is_anchor & (sector == k)) for k in range(n_k)]
+    smes_of = [np.flatnonzero(~is_anchor & (sector == k)) for k in range(n_k)]
+    schools, firms = [], []
     for s in range(n_s):
         for k in range(n_k):
             if shares[s, k] < 0.12:
                 continue
-            anchors = np.flatnonzero(is_anchor & (sector == k))
-            for a in anchors[rng.random(anchors.size) < 0.8]:
-                schools.append(s)
-                firms.append(a)
-                strengths.append(0.5)
-            smes = np.flatnonzero(~is_anchor & (sector == k))
+            anchors = anchors_of[k]
+            picked = anchors[rng.random(anchors.size) < 0.8]
+            smes = smes_of[k]
             if smes.size:
-                pick = rng.choice(smes, size=min(smes_per_programme, smes.size), replace=False)
-                schools.extend([s] * pick.size)
-                firms.extend(pick.tolist())
-                strengths.extend([0.3] * pick.size)
+                picked = np.concatenate([picked, rng.choice(smes, size=min(smes_per_programme, smes.size),
+                                                            replace=False)])
+            schools.append(np.full(picked.size, s, dtype=np.int64))
+            firms.append(picked.astype(np.int64))
     ties = Ties(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
-    idx = ties.add(np.array(schools, dtype=np.int64), np.array(firms, dtype=np.int64), 0.0)
-    strength_of = {(s, f): st for s, f, st in zip(schools, firms, strengths, strict=True)}
-    ties.strength[idx] = [strength_of[(int(s), int(f))] for s, f in zip(ties.school[idx], ties.firm[idx], strict=True)]
+    if not schools:
+        return ties
+    idx = ties.add(np.concatenate(schools), np.concatenate(firms), 0.0)
+    # anchors start at 0.5, SMEs at 0.3 (a (school, firm) pair occurs once: firms belong to one sector)
+    ties.strength[idx] = np.where(is_anchor[ties.firm[idx]], 0.5, 0.3)
     return ties
 
 
 def build_graph(school_nodes: np.ndarray, firm_nodes: np.ndarray, ties: Ties,
-                supplier_of: np.ndarray, comp_edges: np.ndarray) -> nx.Graph:
-    """The networkx graph over agent ids with partnership, supply and competition attributes."""
+                supplier_of: np.ndarray, comp_edges: np.ndarray, *,
+                partnership: np.ndarray | None = None, later_ties_from: int | None = None) -> nx.Graph:
+    """The networkx graph over agent ids with partnership, supply and competition attributes.
+
+    ``partnership`` (default ``ties.strength``) is the strength each tie edge
+    carries. Ties from index ``later_ties_from`` on are added after the
+    firm-firm edges, so that a graph built late has the same node and edge
+    order as one built at the start and updated as ties formed.
+    """
+    strength = ties.strength if partnership is None else partnership
+    split = len(ties) if later_ties_from is None else int(later_ties_from)
     g = nx.Graph()
     g.add_nodes_from(int(n) for n in school_nodes)
     g.add_nodes_from(int(n) for n in firm_nodes)
-    for s, f, st in zip(ties.school, ties.firm, ties.strength, strict=True):
-        g.add_edge(int(school_nodes[s]), int(firm_nodes[f]), partnership=float(st), supply=False, competition=False)
-    for f in np.flatnonzero(supplier_of >= 0):
-        u, v = int(firm_nodes[f]), int(firm_nodes[supplier_of[f]])
-        g.add_edge(u, v, partnership=0.0, supply=True, competition=False)
-    for a, b in comp_edges:
-        u, v = int(firm_nodes[a]), int(firm_nodes[b])
+    s_node = school_nodes[ties.school].tolist()
+    f_node = firm_nodes[ties.firm].tolist()
+    st = np.asarray(strength, dtype=float).tolist()
+
+    def add_ties(lo: int, hi: int) -> None:
+        g.add_edges_from((s_node[i], f_node[i], {"partnership": st[i], "supply": False, "competition": False})
+                         for i in range(lo, hi))
+
+    add_ties(0, split)
+    chain = np.flatnonzero(supplier_of >= 0)
+    g.add_edges_from((u, v, {"partnership": 0.0, "supply": True, "competition": False})
+                     for u, v in zip(firm_nodes[chain].tolist(), firm_nodes[supplier_of[chain]].tolist(), strict=True))
+    for u, v in zip(firm_nodes[comp_edges[:, 0]].tolist(), firm_nodes[comp_edges[:, 1]].tolist(), strict=True):
         if g.has_edge(u, v):
             g.edges[u, v]["competition"] = True
         else:
             g.add_edge(u, v, partnership=0.0, supply=False, competition=True)
+    add_ties(split, len(ties))
     return g
