@@ -162,3 +162,40 @@ def test_results_splice_replaces_only_the_block():
     assert out == f"head\n{gen_results.BEGIN}\nnew\n{gen_results.END}\ntail\n"
     with pytest.raises(SystemExit):
         gen_results.splice("no markers here", "new\n")
+
+
+def test_odd_worked_example_numbers_match_the_code(odd_text):
+    """The hand-written numbers of the ODD's worked examples (7.1, 5) are what the code computes at the defaults."""
+    import numpy as np
+
+    from sim import Scenario
+    from sim import economics as eco
+    from sim.model import ConsortiumModel
+
+    sc = Scenario().with_overrides({"population.smes": 20, "population.anchor_firms": 2, "warmup_years": 1,
+                                    "years": 1})
+    model = ConsortiumModel(sc, seed=1)
+    terms = model.slot_terms()
+    assert terms.transaction_per_match == sc.get("firms.transaction_cost_per_match")  # council, no platform: τ = 1
+    w = np.array([sc.get("labour_market.entry_wage")])
+    one = np.array([1.0])
+
+    def yuan(x: float, step: int = 1) -> str:
+        return f"{int(round(float(x) / step) * step):,}"
+
+    shallow, deep = (float(eco.monthly_cost(terms, w, lvl)[0]) for lvl in (1, 2))
+    out_prod, cost = eco.placement_net_benefit(terms, w, np.array([True]), 1, one)
+    out_inv, _ = eco.placement_net_benefit(terms, w, np.array([False]), 1, one)
+    expected = {
+        "monthly cost, shallow": f"$c$ = {yuan(shallow)} (shallow)",
+        "monthly cost, deep": f"or {yuan(deep)} (deep) yuan a month",
+        "upfront": f"upfront\n{yuan(eco.upfront_cost(terms))} yuan",
+        "output, production motive": f"$O$ ≈ {yuan(out_prod[0], 100)}",
+        "cost": f"$C$ ≈ {yuan(cost[0], 100)}",
+        "output, investment motive": f"$O$ ≈ {yuan(out_inv[0], 100)} (a loss)",
+        "hiring cost": f"gives {yuan(eco.hiring_cost(terms, w)[0])} yuan",
+        "project prior": f"about {yuan(model._project_value_prior(), 100)} yuan a year",
+    }
+    text = " ".join(odd_text.split())  # the ODD wraps lines
+    missing = {k: v for k, v in expected.items() if " ".join(v.split()) not in text}
+    assert not missing, f"docs/ODD.md worked examples disagree with the code: {missing}"
