@@ -101,6 +101,7 @@ def test_dashboard_in_headless_chromium(server):
     from playwright.sync_api import sync_playwright
 
     outside: list[str] = []
+    missing: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -115,6 +116,7 @@ def test_dashboard_in_headless_chromium(server):
                     route.abort()
 
             page.route("**/*", only_local)
+            page.on("response", lambda r: missing.append(f"{r.status} {r.url}") if r.status >= 400 else None)
             page.goto(server)
             page.wait_for_selector(".consim-time", timeout=45_000)
             page.wait_for_selector(".consim-chart-participation img", timeout=45_000)
@@ -165,6 +167,13 @@ def test_dashboard_in_headless_chromium(server):
             assert "第" in time_text.inner_text()
             page.wait_for_timeout(1500)
             page.screenshot(path=str(ARTIFACTS / "dashboard-zh.png"), full_page=True)
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-failure.png"), full_page=True)
+            raise
         finally:
             browser.close()
     assert not outside, f"the page tried to reach the internet: {outside[:5]}"
+    assert not missing, f"assets missing (Solara would fetch them from a CDN): {missing[:5]}"
+    log = (ARTIFACTS / "dashboard-server.log").read_text(errors="replace")
+    assert "Could not load URL" not in log, log[-2000:]

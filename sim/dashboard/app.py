@@ -24,6 +24,7 @@ variables are per connection.
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import time
@@ -431,12 +432,13 @@ def TimeAndStatus() -> None:
             solara.Text(text("schedule_note", lang_code, changes=items), style={"font-size": "13px"})
 
 
-def _fmt_indicator(name: str, v: float) -> str:
+def _fmt_indicator(name: str, v: float, signed: bool = False) -> str:
+    sign = "+" if signed else ""
     if BY_NAME[name].unit.startswith("yuan"):
-        return f"{v:,.0f}"
+        return f"{v:{sign},.0f}"
     if BY_NAME[name].unit in ("share", "index"):
-        return f"{v:.2f}"
-    return f"{v:,.1f}"
+        return f"{v:{sign}.2f}"
+    return f"{v:{sign},.1f}"
 
 
 @solara.component
@@ -450,18 +452,22 @@ def NowTable() -> None:
     now = run.model.current_indicators()
     ref = (run.ref_model.current_indicators()
            if run.ref_model is not None and months_done(run.ref_model) else None)
-    head = f"| | {text('yours', lang_code)} |" + (f" {text('reference', lang_code)} | Δ |" if ref else "")
-    sep = "|---|---:|" + ("---:|---:|" if ref else "")
-    rows = [f"**{text('now', lang_code)}**", "", head, sep]
+    cols = [text("yours", lang_code)] + ([text("reference", lang_code), "Δ"] if ref else [])
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["", *cols])
+    body = []
     for name in KPI_NAMES:
         if name not in now:
             continue
-        line = f"| {i18n.indicator_label(name, lang_code)} | {_fmt_indicator(name, now[name])} |"
+        cells = [_fmt_indicator(name, now[name])]
         if ref:
-            line += f" {_fmt_indicator(name, ref[name])} | {_fmt_indicator(name, now[name] - ref[name])} |"
-        rows.append(line)
+            cells += [_fmt_indicator(name, ref[name]), _fmt_indicator(name, now[name] - ref[name], signed=True)]
+        body.append("<tr><td>" + html.escape(i18n.indicator_label(name, lang_code)) + "</td>"
+                    + "".join(f'<td class="num">{c}</td>' for c in cells) + "</tr>")
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     with solara.Div(classes=["consim-now"]):
-        solara.Markdown("\n".join(rows))
+        solara.Text(text("now", lang_code), style={"font-weight": "600"})
+        # Plain HTML (not Markdown): Markdown pulls KaTeX from a CDN, which is not there offline.
+        solara.HTML(tag="div", unsafe_innerHTML=table)
 
 
 @solara.component
@@ -503,8 +509,9 @@ def Charts() -> None:
 
 CSS = """
 .v-tooltip__content { white-space: pre-line; max-width: 460px; font-size: 12px; }
-.consim-now table { font-size: 13px; border-collapse: collapse; }
-.consim-now td, .consim-now th { padding: 1px 10px; border-bottom: 1px solid #eee; }
+.consim-now table { font-size: 13px; border-collapse: collapse; margin-top: 4px; }
+.consim-now td, .consim-now th { padding: 2px 12px; border-bottom: 1px solid #e4e4e4; text-align: left; }
+.consim-now td.num, .consim-now th + th { text-align: right; font-variant-numeric: tabular-nums; }
 .consim-panels .v-expansion-panel-content__wrap { padding: 4px 12px 8px 12px; }
 .consim-panels .v-expansion-panel-header { min-height: 40px; padding: 8px 12px; font-weight: 600; }
 """

@@ -217,11 +217,11 @@ def _money(v: float, _pos: Any = None, lang: str = "en") -> str:
 
 
 def draw_chart(title_key: str, names: Sequence[str], ts: pd.DataFrame, ref: pd.DataFrame | None, lang: str,
-               size: tuple[float, float] = (4.6, 2.9)) -> Figure:
+               size: tuple[float, float] = (4.6, 3.1)) -> Figure:
     """One live chart: ``names`` over simulated years, the reference run dashed."""
     fig = Figure(figsize=size, dpi=90)
     ax = fig.add_subplot()
-    fig.subplots_adjust(left=0.15, right=0.98, top=0.88, bottom=0.30)
+    fig.subplots_adjust(left=0.15, right=0.98, top=0.89, bottom=0.34)
     ax.set_title(text(title_key, lang), fontsize=10)
     money = all(BY_NAME[n].unit.startswith("yuan") for n in names)
     for i, name in enumerate(names):
@@ -244,7 +244,7 @@ def draw_chart(title_key: str, names: Sequence[str], ts: pd.DataFrame, ref: pd.D
         ax.plot([], [], color="#555555", lw=1.8, label=text("yours", lang))
         ax.plot([], [], color="#555555", lw=1.3, ls="--", label=text("reference", lang))
     ind = BY_NAME[names[0]]
-    if money:
+    if money and not ts.empty:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, p: _money(v, p, lang)))
         ax.set_ylim(bottom=0)
         ax.set_ylabel(text("yuan_axis", lang), fontsize=8)
@@ -260,6 +260,6 @@ def draw_chart(title_key: str, names: Sequence[str], ts: pd.DataFrame, ref: pd.D
     if ts.empty:
         ax.text(0.5, 0.5, text("no_data", lang), transform=ax.transAxes, ha="center", va="center",
                 fontsize=9, color="#777777")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2 if len(names) < 3 else 3, fontsize=7,
-              frameon=False, columnspacing=1.0, handlelength=1.6)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, fontsize=7,
+              frameon=False, columnspacing=1.0, handlelength=1.6, labelspacing=0.25)
     return fig
