@@ -222,7 +222,7 @@ def render_indicators() -> str:
              "yearly flows are recorded each month as 12 × that month's flow, so their final-year mean is",
              "the final year's total. *Better* is the direction that is good for the consortium.",
              "*Replications* says how runs of the same design point combine in analysis. How each",
-             "indicator is computed is in the [ODD, section 7.12](ODD.md#712-observation-indicators).",
+             "indicator is computed is in the [ODD, section 7.13](ODD.md#713-observation-indicators).",
              "",
              f"{len(INDICATORS)} indicators.",
              "",

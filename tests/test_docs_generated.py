@@ -199,3 +199,27 @@ def test_odd_worked_example_numbers_match_the_code(odd_text):
     text = " ".join(odd_text.split())  # the ODD wraps lines
     missing = {k: v for k, v in expected.items() if " ".join(v.split()) not in text}
     assert not missing, f"docs/ODD.md worked examples disagree with the code: {missing}"
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a Markdown heading."""
+    text = heading.strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def _anchors(text: str) -> set[str]:
+    return {_slug(h) for h in re.findall(r"^#{1,6} (.+)$", text, flags=re.M)}
+
+
+@pytest.mark.parametrize("source", ["ODD.md", "parameters.md", "indicators.md"])
+def test_links_between_the_docs_point_to_existing_sections(source):
+    text = (DOCS / source).read_text(encoding="utf-8")
+    links = re.findall(r"\]\(((?:ODD|parameters|indicators)\.md)?#([^)]+)\)", text)
+    assert links or source != "ODD.md"
+    broken = []
+    for target, anchor in links:
+        target_text = (DOCS / (target or source)).read_text(encoding="utf-8")
+        if anchor not in _anchors(target_text):
+            broken.append(f"{target or source}#{anchor}")
+    assert not broken, f"docs/{source} links to sections that do not exist: {broken}"
