@@ -18,6 +18,7 @@ from mesa.discrete_space import FixedAgent
 
 from sim import economics as eco
 from sim import labour_market as lm
+from sim.network import OnNetwork
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import ConsortiumModel
@@ -69,7 +70,7 @@ class FirmState:
     _surcharge: float = 0.0
 
 
-class Firm(FixedAgent):
+class Firm(OnNetwork, FixedAgent):
     """A firm deciding each year how deeply to engage with the consortium's schools.
 
     Decision rule (each September; Muehlemann et al. 2007; Acemoglu & Pischke

@@ -25,6 +25,7 @@ the model's generator ``self.rng`` (seeded by ``seed``).
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 from mesa import Model
@@ -88,6 +89,11 @@ class ConsortiumModel(Model):
         self._extra_offers = np.zeros(self.firm_state.n, dtype=np.int64)
         self._projects_this_step = 0
         self._tie_last_active = np.full(len(self.ties), -10**6, dtype=np.int64)
+        # the networkx graph and Mesa network mirror the arrays; built on first access (see `G`)
+        self._n_initial_ties = len(self.ties)
+        self._tie_serial = np.arange(len(self.ties), dtype=np.int64)  # creation order
+        self._next_tie_serial = len(self.ties)
+        self._tie_g_strength = self.ties.strength.copy()  # strength shown on the graph (synced each June)
         for name in NAMES:
             setattr(self, name, 0.0)
         self.datacollector = DataCollector(model_reporters={name: name for name in NAMES})
@@ -163,10 +169,35 @@ class ConsortiumModel(Model):
         self.firm_adjacency.data[:] = 1.0
         self._firm_degree = np.asarray(self.firm_adjacency.sum(axis=1)).ravel()
         self.ties = net.initial_ties(rng, self.school_state.shares, fs.is_anchor, fs.sector)
-        self.G = net.build_graph(self.school_nodes, self.firm_nodes, self.ties, fs.supplier_of, comp)
-        self.network = Network(self.G, layout=None, random=self.random)
-        for a in self.school_agents + self.firm_agents:
-            a.cell = self.network[a.unique_id]
+        self._comp_edges = comp
+        self._G = None
+        self._network = None
+
+    @property
+    def G(self) -> nx.Graph:  # noqa: N802 - the usual name of a networkx graph
+        """The network as a :class:`networkx.Graph` over agent ids (partnership, supply and competition edges).
+
+        Built from the tie arrays on first access, then kept in step with them
+        (new ties added, dissolved ties removed, strengths synced each June).
+        Runs that never look at it do not pay for it.
+        """
+        if self._G is None:
+            later = int(np.searchsorted(self._tie_serial, self._n_initial_ties))
+            self._G = net.build_graph(self.school_nodes, self.firm_nodes, self.ties, self.firm_state.supplier_of,
+                                      self._comp_edges, partnership=self._tie_g_strength, later_ties_from=later)
+        return self._G
+
+    @property
+    def network(self) -> Network:
+        """The :class:`mesa.discrete_space.Network` on :attr:`G`; schools and firms sit on their nodes' cells.
+
+        Built on first access (of this or of an agent's ``cell``), then kept in step with the ties.
+        """
+        if self._network is None:
+            self._network = Network(self.G, layout=None, random=self.random)
+            for a in self.school_agents + self.firm_agents:
+                a.cell = self._network[a.unique_id]
+        return self._network
 
     # ------------------------------------------------------------------ helpers read by the rules
     @property
@@ -187,7 +218,9 @@ class ConsortiumModel(Model):
     @property
     def firms(self):
         """AgentSet of all firms."""
-        return self.agents.select(lambda a: isinstance(a, (AnchorFirm, SME)))
+        from mesa.agent import AgentSet
+
+        return AgentSet(self.firm_agents, random=self.random)
 
     def _empty(self):
         from mesa.agent import AgentSet
@@ -395,10 +428,12 @@ class ConsortiumModel(Model):
         if len(t):
             t.strength = np.where(t.active, np.minimum(1.0, t.strength + 0.2), t.strength * (1.0 - p["schools.tie_decay"]))
             keep = t.strength >= net.DISSOLVE_BELOW
-            for s, f in zip(t.school[~keep], t.firm[~keep], strict=True):
-                self.network.remove_connection(self.network[int(self.school_nodes[s])], self.network[int(self.firm_nodes[f])])
-            t.keep(keep)
-            self._tie_last_active = self._tie_last_active[keep]
+            if not keep.all():
+                self._unmirror_ties(t.school[~keep], t.firm[~keep])
+                t.keep(keep)
+                self._tie_last_active = self._tie_last_active[keep]
+                self._tie_serial = self._tie_serial[keep]
+                self._tie_g_strength = self._tie_g_strength[keep]
             t.active[:] = False
         # new ties: schools search for fitting firms, helped by a platform
         ss, fs = self.school_state, self.firm_state
@@ -406,31 +441,68 @@ class ConsortiumModel(Model):
             return
         chance = p["schools.partner_search_rate"] * ss.effort * (1.0 + 2.0 * p["policy.platform.placement_matching"])
         searching = np.flatnonzero(rng.random(ss.n) < chance)
+        # Each searching school draws a sector from its programme mix, then a firm of that sector weighted
+        # by engagement and size: the same draws as Generator.choice(p=...), on cumulative weights computed
+        # once per sector, so a search costs a binary search instead of a scan of all firms.
+        sector_cdf = ss.shares[searching].cumsum(axis=1)
+        sector_cdf /= sector_cdf[:, -1:]
+        cands_of: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}
         new_s, new_f = [], []
-        for s in searching:
-            k = rng.choice(len(self.sectors), p=ss.shares[s])
-            cands = np.flatnonzero(fs.sector == k)
-            if cands.size == 0:
+        for i, s in enumerate(searching.tolist()):
+            k = int(sector_cdf[i].searchsorted(rng.random(), side="right"))
+            if k not in cands_of:
+                cands = np.flatnonzero(fs.sector == k)
+                if cands.size:
+                    w = (1.0 + 2.0 * fs.engagement[cands]) * np.sqrt(fs.employees[cands])
+                    p_k = w / w.sum()
+                    cdf = p_k.cumsum()
+                    cdf /= cdf[-1]
+                    cands_of[k] = (cands, cdf)
+                else:
+                    cands_of[k] = None
+            if cands_of[k] is None:
                 continue
-            w = (1.0 + 2.0 * fs.engagement[cands]) * np.sqrt(fs.employees[cands])
+            cands, cdf = cands_of[k]
             new_s.append(s)
-            new_f.append(int(rng.choice(cands, p=w / w.sum())))
+            new_f.append(int(cands[cdf.searchsorted(rng.random(), side="right")]))
         self._add_ties(np.array(new_s, dtype=np.int64), np.array(new_f, dtype=np.int64))
 
     def _add_ties(self, schools: np.ndarray, firms: np.ndarray) -> np.ndarray:
         idx = self.ties.add(schools, firms, net.NEW_TIE_STRENGTH)
         self._tie_last_active = np.concatenate([self._tie_last_active, np.full(idx.size, -10**6, dtype=np.int64)])
-        for i in idx:
-            a = self.network[int(self.school_nodes[self.ties.school[i]])]
-            b = self.network[int(self.firm_nodes[self.ties.firm[i]])]
-            self.network.add_connection(a, b)
-            self.G.edges[a.coordinate, b.coordinate].update(partnership=float(self.ties.strength[i]), supply=False,
-                                                            competition=False)
+        self._tie_serial = np.concatenate([self._tie_serial, self._next_tie_serial + np.arange(idx.size)])
+        self._next_tie_serial += idx.size
+        self._tie_g_strength = np.concatenate([self._tie_g_strength, self.ties.strength[idx]])
+        if idx.size and self._G is not None:  # mirror into the graph (and network) once someone has looked
+            u = self.school_nodes[self.ties.school[idx]].tolist()
+            v = self.firm_nodes[self.ties.firm[idx]].tolist()
+            st = self.ties.strength[idx].tolist()
+            for a, b, x in zip(u, v, st, strict=True):
+                if self._network is not None:
+                    self._network.add_connection(self._network[a], self._network[b])
+                    self._G.edges[a, b].update(partnership=x, supply=False, competition=False)
+                else:
+                    self._G.add_edge(a, b, partnership=x, supply=False, competition=False)
         return idx
 
+    def _unmirror_ties(self, schools: np.ndarray, firms: np.ndarray) -> None:
+        """Remove dissolving ties from the graph and network, if they have been built."""
+        if self._G is None:
+            return
+        for a, b in zip(self.school_nodes[schools].tolist(), self.firm_nodes[firms].tolist(), strict=True):
+            if self._network is not None:
+                self._network.remove_connection(self._network[a], self._network[b])
+            else:
+                self._G.remove_edge(a, b)
+
     def _sync_tie_strengths(self) -> None:
-        for s, f, st in zip(self.ties.school, self.ties.firm, self.ties.strength, strict=True):
-            self.G.edges[int(self.school_nodes[s]), int(self.firm_nodes[f])]["partnership"] = float(st)
+        self._tie_g_strength = self.ties.strength.copy()
+        if self._G is None:
+            return
+        edges = self._G.edges
+        for a, b, st in zip(self.school_nodes[self.ties.school].tolist(), self.firm_nodes[self.ties.firm].tolist(),
+                            self._tie_g_strength.tolist(), strict=True):
+            edges[a, b]["partnership"] = st
 
     def _update_beliefs(self) -> None:
         """Adaptive expectations from own and neighbours' outcomes; goodwill decays without returns."""
@@ -476,11 +548,10 @@ class ConsortiumModel(Model):
         need = self.enrolment.counts[:, :, -1].copy()
         slots = np.where(fs.engagement >= 1, fs.slots, 0)
         t = self.ties
-        allocations, new = plc.match(self.rng, need, slots, fs.sector, t.school, t.firm, t.strength,
-                                     self.consortium.search_reach())
-        if new:
-            arr = np.array(new, dtype=np.int64)
-            self._add_ties(arr[:, 0], arr[:, 1])
+        allocations, new = plc.allocate(self.rng, need, slots, fs.sector, t.school, t.firm, t.strength,
+                                        self.consortium.search_reach())
+        if len(new):
+            self._add_ties(new[:, 0], new[:, 1])
         fy.host = plc.assign_students(allocations, fy.school, fy.sector, k, fs.sector)
         placed = fy.host >= 0
         fy.host_level = np.where(placed, fs.engagement[np.maximum(fy.host, 0)], 0)
@@ -504,8 +575,7 @@ class ConsortiumModel(Model):
                                                     self.expected_trainee_quality())
         fs.predicted_output = np.where(hosts, expected_out * fs.hosted * fs.belief_productivity, 0.0)
         fs.acc_cost += fs.hosted * eco.upfront_cost(terms)
-        self._mark_active(np.array([a[0] for a in allocations], dtype=np.int64),
-                          np.array([a[1] for a in allocations], dtype=np.int64))
+        self._mark_active(allocations.school, allocations.firm)
         self._last_round = plc.RoundResult(
             slots_offered=int(slots.sum()), slots_filled=int(placed.sum()), students_needing=len(fy),
             students_placed=int(placed.sum()), real_training=int(fy.real_training.sum()), new_ties=len(new))
@@ -516,9 +586,9 @@ class ConsortiumModel(Model):
     def _mark_active(self, schools: np.ndarray, firms: np.ndarray) -> None:
         if schools.size == 0 or len(self.ties) == 0:
             return
-        key = self.ties.school * 10_000_000 + self.ties.firm
-        hit = np.isin(key, schools * 10_000_000 + firms)
-        self.ties.active |= hit
+        hit = self.ties.find(schools, firms)
+        hit = hit[hit >= 0]
+        self.ties.active[hit] = True
         self._tie_last_active[hit] = self.steps
 
     def _placement_month(self, i: int) -> None:
@@ -575,10 +645,24 @@ class ConsortiumModel(Model):
             best[t.firm[order]] = t.school[order]
         out = best[firms]
         missing = np.flatnonzero(out < 0)
-        for i in missing:
-            w = ss.shares[:, fs.sector[firms[i]]]
+        if missing.size == 0:
+            return out
+        # a school teaching the firm's sector, weighted by its programme share: one uniform each, in order,
+        # as Generator.choice(ss.n, p=w / w.sum()) draws it
+        sector = fs.sector[firms[missing]]
+        cdf_of = {}
+        for k in np.unique(sector).tolist():
+            w = ss.shares[:, k]
             if w.sum() > 0:
-                out[i] = int(self.rng.choice(ss.n, p=w / w.sum()))
+                p_k = w / w.sum()
+                cdf = p_k.cumsum()
+                cdf /= cdf[-1]
+                cdf_of[k] = cdf
+        drawn = np.array([k in cdf_of for k in sector.tolist()], dtype=bool)
+        u = self.rng.random(int(drawn.sum()))
+        for k, cdf in cdf_of.items():
+            sel = sector[drawn] == k
+            out[missing[drawn][sel]] = cdf.searchsorted(u[sel], side="right")
         return out
 
     # ------------------------------------------------------------------ June

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
+from mesa.discrete_space.cell_agent import FixedCell
 from scipy import sparse
 
 DISSOLVE_BELOW = 0.05
@@ -89,6 +90,25 @@ class Ties:
         self.school, self.firm = self.school[mask], self.firm[mask]
         self.strength, self.active = self.strength[mask], self.active[mask]
         self._sorted = None
+
+
+class OnNetwork:
+    """Mixin for a model's fixed agents: ``cell`` is the agent's cell on ``model.network``.
+
+    The network is built on first access (of ``model.network`` or of any such
+    agent's ``cell``), so runs that never look at it do not pay for it.
+    """
+
+    @property
+    def cell(self):
+        """The agent's cell on the model's network (building the network if needed)."""
+        if self._mesa_cell is None:
+            _ = self.model.network
+        return self._mesa_cell
+
+    @cell.setter
+    def cell(self, cell) -> None:
+        FixedCell.cell.fset(self, cell)
 
 
 def _seed(rng: np.random.Generator) -> int:

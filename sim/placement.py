@@ -59,64 +59,133 @@ def interval_match(supply: np.ndarray, demand: np.ndarray) -> tuple[np.ndarray, 
     return i[keep], j[keep], amount[keep]
 
 
+@dataclass
+class Allocations:
+    """Students sent from schools to firms, in allocation order: ``(school[i], firm[i], students[i])``."""
+
+    school: np.ndarray
+    firm: np.ndarray
+    students: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.school.size)
+
+    def as_list(self) -> list[tuple[int, int, int]]:
+        """The allocations as ``(school, firm, students)`` tuples."""
+        return list(zip(self.school.tolist(), self.firm.tolist(), self.students.tolist(), strict=True))
+
+
+def _first_of_each(ids: np.ndarray) -> np.ndarray:
+    """Mask of the first occurrence of each value in ``ids``."""
+    first = np.zeros(ids.size, dtype=bool)
+    first[np.unique(ids, return_index=True)[1]] = True
+    return first
+
+
+def _along_ties(need: np.ndarray, left: np.ndarray, res: np.ndarray, firm: np.ndarray) -> np.ndarray:
+    """Greedy pass over ties in the given order; returns the students each tie takes (``need``, ``left`` updated).
+
+    Sequentially, tie ``t`` takes ``min(need[res[t]], left[firm[t]])``. Each
+    take empties one of the two, so ties whose school programme or firm is
+    exhausted take nothing. Done in rounds: a live tie that comes first among
+    the live ties of both its programme and its firm sees exactly the state
+    the sequential pass would show it, and such ties share no resource, so a
+    round settles them all at once. The result equals the sequential loop.
+    """
+    take = np.zeros(res.size, dtype=np.int64)
+    live = np.flatnonzero((need[res] > 0) & (left[firm] > 0))
+    while live.size:
+        ready = _first_of_each(res[live]) & _first_of_each(firm[live])
+        r = live[ready]
+        t = np.minimum(need[res[r]], left[firm[r]])
+        take[r] = t
+        need[res[r]] -= t
+        left[firm[r]] -= t
+        rest = live[~ready]
+        live = rest[(need[res[rest]] > 0) & (left[firm[rest]] > 0)]
+    return take
+
+
+def allocate(rng: np.random.Generator, need: np.ndarray, slots: np.ndarray, firm_sector: np.ndarray,
+             tie_school: np.ndarray, tie_firm: np.ndarray, tie_strength: np.ndarray,
+             reach: float) -> tuple[Allocations, np.ndarray]:
+    """Allocate students ``need[school, sector]`` to firm ``slots`` (see :func:`match`), as arrays.
+
+    Returns the allocations and the new ties formed through search as an
+    array of ``(school, firm)`` rows.
+    """
+    n_k = need.shape[1]
+    need_flat = need.astype(np.int64).ravel()  # a copy: [school * n_k + sector]
+    left = slots.astype(np.int64).copy()
+    # pass 1: along ties, strongest first (random order among equals)
+    order = np.lexsort((rng.random(tie_school.size), -tie_strength))
+    t_school, t_firm = np.asarray(tie_school, dtype=np.int64)[order], np.asarray(tie_firm, dtype=np.int64)[order]
+    take = _along_ties(need_flat, left, t_school * n_k + firm_sector[t_firm], t_firm)
+    got = take > 0
+    parts = [(t_school[got], t_firm[got], take[got])]
+    # pass 2: search beyond ties, by sector
+    new_parts = []
+    searching = np.flatnonzero((left > 0) & (rng.random(left.size) < reach))
+    for k in np.unique(firm_sector[searching]) if searching.size else []:
+        firms = searching[firm_sector[searching] == k]
+        firms = firms[rng.permutation(firms.size)]
+        schools = np.flatnonzero(need_flat[k::n_k] > 0)
+        if schools.size == 0:
+            continue
+        schools = schools[rng.permutation(schools.size)]
+        fi, sj, amount = interval_match(left[firms], need_flat[schools * n_k + k])
+        a, b = firms[fi], schools[sj]
+        parts.append((b, a, amount))
+        new_parts.append(np.column_stack([b, a]))
+        np.subtract.at(need_flat, b * n_k + k, amount)
+        np.subtract.at(left, a, amount)
+    alloc = Allocations(*(np.concatenate([p[i] for p in parts]).astype(np.int64) for i in range(3)))
+    new = np.concatenate(new_parts).astype(np.int64) if new_parts else np.zeros((0, 2), dtype=np.int64)
+    return alloc, new
+
+
 def match(rng: np.random.Generator, need: np.ndarray, slots: np.ndarray, firm_sector: np.ndarray,
           tie_school: np.ndarray, tie_firm: np.ndarray, tie_strength: np.ndarray,
           reach: float) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
     """Allocate students ``need[school, sector]`` to firm ``slots``.
 
     Returns the allocations ``(school, firm, students)`` and the new
-    ``(school, firm)`` ties formed through search.
+    ``(school, firm)`` ties formed through search. (:func:`allocate` returns
+    the same as arrays.)
     """
-    need = need.copy()
-    left = slots.astype(np.int64).copy()
-    allocations: list[tuple[int, int, int]] = []
-    # pass 1: along ties, strongest first (random order among equals)
-    order = np.lexsort((rng.random(tie_school.size), -tie_strength))
-    for t in order:
-        s, f = int(tie_school[t]), int(tie_firm[t])
-        k = firm_sector[f]
-        take = min(need[s, k], left[f])
-        if take > 0:
-            need[s, k] -= take
-            left[f] -= take
-            allocations.append((s, f, int(take)))
-    # pass 2: search beyond ties, by sector
-    new_ties: list[tuple[int, int]] = []
-    searching = np.flatnonzero((left > 0) & (rng.random(left.size) < reach))
-    for k in np.unique(firm_sector[searching]) if searching.size else []:
-        firms = searching[firm_sector[searching] == k]
-        firms = firms[rng.permutation(firms.size)]
-        schools = np.flatnonzero(need[:, k] > 0)
-        if schools.size == 0:
-            continue
-        schools = schools[rng.permutation(schools.size)]
-        fi, sj, amount = interval_match(left[firms], need[schools, k])
-        for a, b, m in zip(firms[fi], schools[sj], amount, strict=True):
-            allocations.append((int(b), int(a), int(m)))
-            new_ties.append((int(b), int(a)))
-            need[b, k] -= m
-            left[a] -= m
-    return allocations, new_ties
+    alloc, new = allocate(rng, need, slots, firm_sector, tie_school, tie_firm, tie_strength, reach)
+    return alloc.as_list(), [(int(s), int(f)) for s, f in new.tolist()]
 
 
-def assign_students(allocations: list[tuple[int, int, int]], school: np.ndarray, sector: np.ndarray,
+def assign_students(allocations: Allocations | list[tuple[int, int, int]], school: np.ndarray, sector: np.ndarray,
                     n_sectors: int, firm_sector: np.ndarray) -> np.ndarray:
     """Host firm per student (-1 if unplaced), filling each (school, sector) group in order.
 
     Students must be sorted by (school, sector), as :class:`sim.students.FinalYear` makes them.
     """
     host = np.full(school.size, -1, dtype=np.int64)
-    if not allocations:
+    if not len(allocations):
         return host
+    if not isinstance(allocations, Allocations):
+        s_, f_, m_ = (np.array(c, dtype=np.int64) for c in zip(*allocations, strict=True))
+        allocations = Allocations(s_, f_, m_)
+    s, f, m = allocations.school, allocations.firm, allocations.students
     group = school * n_sectors + sector
-    n_groups = int(group.max()) + 1 if group.size else 0
-    start = np.searchsorted(group, np.arange(n_groups))
-    used = np.zeros(max(n_groups, 1), dtype=np.int64)
-    for s, f, m in allocations:
-        g = s * n_sectors + int(firm_sector[f])
-        a = start[g] + used[g]
-        host[a:a + m] = f
-        used[g] += m
+    g = s * n_sectors + firm_sector[f]
+    start = np.searchsorted(group, g)
+    # students already given to earlier allocations of the same group
+    order = np.argsort(g, kind="stable")
+    m_sorted = m[order]
+    before = np.cumsum(m_sorted) - m_sorted
+    g_sorted = g[order]
+    first_of_group = np.concatenate([[True], g_sorted[1:] != g_sorted[:-1]])
+    group_base = before[np.flatnonzero(first_of_group)[np.cumsum(first_of_group) - 1]]
+    used = np.empty_like(m)
+    used[order] = before - group_base
+    a = start + used
+    total = int(m.sum())
+    seq = np.arange(total) - np.repeat(np.cumsum(m) - m, m)
+    host[np.repeat(a, m) + seq] = np.repeat(f, m)
     return host
 
 

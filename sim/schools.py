@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
+from sim.network import OnNetwork
+
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import ConsortiumModel
 
@@ -40,7 +42,7 @@ class SchoolState:
         return int(self.tier.size)
 
 
-class School(FixedAgent):
+class School(OnNetwork, FixedAgent):
     """A vocational school seeking firm partners for placements and curriculum.
 
     Decision rule (each September): a school observes evaluations, special
