@@ -63,6 +63,34 @@ def code_version() -> dict[str, Any]:
     return info
 
 
+_FINGERPRINT: str | None = None
+
+
+def code_fingerprint() -> str:
+    """SHA-256 (16 hex digits) of the model's source (``sim/**/*.py`` but the dashboard), once per process.
+
+    Computed when first asked and then cached, so a forked worker inherits its
+    driver's value; a Dask worker computes its own. A sweep stores it per
+    session, and a worker whose value differs from the driver's refuses to
+    run (its results would come from other code).
+    """
+    global _FINGERPRINT
+    if _FINGERPRINT is None:
+        import hashlib
+
+        import sim
+
+        root = Path(sim.__file__).resolve().parent
+        digest = hashlib.sha256()
+        for path in sorted(root.rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            if rel.startswith("dashboard/"):
+                continue
+            digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+        _FINGERPRINT = digest.hexdigest()[:16]
+    return _FINGERPRINT
+
+
 def command_line(argv: list[str] | None = None) -> str:
     """The command line of this process, shell-quoted."""
     argv = sys.argv if argv is None else argv
@@ -76,7 +104,7 @@ def new_provenance(sweep_name: str, sweep_file: str, sweep_sha256: str, command:
         "sweep": sweep_name,
         "sweep_file": str(sweep_file),
         "sweep_sha256": sweep_sha256,
-        "code": code_version(),
+        "code": {**code_version(), "fingerprint": code_fingerprint()},
         "packages": package_versions(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -91,4 +119,5 @@ def session_record(command: str, executor: str, workers: int | None, shard: str 
     """One session's entry (completed by the runner when it ends)."""
     return {"command": command, "host": socket.gethostname(), "pid": os.getpid(), "executor": executor,
             "workers": workers, "shard": shard, "started": now_iso(), "finished": None,
-            "code": code_version(), "runs_attempted": 0, "done": 0, "failed": 0}
+            "code": {**code_version(), "fingerprint": code_fingerprint()},
+            "runs_attempted": 0, "done": 0, "failed": 0}

@@ -45,10 +45,16 @@ import pandas as pd
 from experiments.designs import design_points, points_frame
 from experiments.executors import ExecutorHandle, make_executor
 from experiments.progress import Progress
-from experiments.provenance import command_line, new_provenance, now_iso, session_record
+from experiments.provenance import (
+    code_fingerprint,
+    command_line,
+    new_provenance,
+    now_iso,
+    session_record,
+)
 from experiments.seeds import replication_seeds
 from experiments.store import PLAN_COLUMNS, Store, attempts_frame, empty_summary
-from experiments.sweepfile import SweepSpec
+from experiments.sweepfile import SweepSpec, resolve_run_function
 from experiments.worker import ChunkReport, ChunkTask, RunSpec, run_chunk, worker_name
 from sim.errors import InputError
 
@@ -169,6 +175,8 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike[str], *, executor: str = "
     if resume and not store.is_empty() and not store.is_store():
         raise InputError(f"--out {store.root}: not a sweep result directory (no runs.parquet); cannot --resume it.")
 
+    if run_callable is None:
+        _import_run_function(spec.run_function)
     points, points_df, plan_df = plan(spec)
     doc = sweep_doc(spec, len(points))
     lock = store.sweep_lock(shard)
@@ -192,6 +200,7 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike[str], *, executor: str = "
         todo_specs = [RunSpec(int(r.run_id), int(r.point_id), int(r.replication), int(r.seed), points[int(r.point_id)])
                       for r in todo.itertuples(index=False)]
 
+        _warn_if_code_changed(store, stream)
         shard_txt = f"{shard[0]}/{shard[1]}" if shard else None
         session = session_record(command, executor if not scheduler else "dask", workers, shard_txt)
         session["id"] = session_id
@@ -224,6 +233,32 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike[str], *, executor: str = "
         if handle is not None and handle is not executor_handle:
             handle.close()
         lock.close()
+
+
+def _import_run_function(ref: str) -> None:
+    """Import the run function (and the model) before workers start.
+
+    A bad reference becomes an input error, and forked workers run the code the driver loaded.
+    """
+    try:
+        resolve_run_function(ref)
+    except (ImportError, AttributeError, TypeError, ValueError) as e:
+        raise InputError(f"run_function = {ref!r}: cannot import it ({type(e).__name__}: {e}); "
+                         "allowed: \"module:function\" of an importable module (default \"sim.run:run\").") from None
+    try:
+        import sim.model  # noqa: F401 - sim.run imports it lazily
+    except ImportError:
+        pass
+
+
+def _warn_if_code_changed(store: Store, stream: TextIO | None) -> None:
+    """On resume, say so when the model code differs from the code of earlier sessions."""
+    now = code_fingerprint()  # also fixes the value forked workers inherit
+    earlier = {s.get("code", {}).get("fingerprint") for s in store.provenance().get("sessions", [])} - {None}
+    if earlier and now not in earlier:
+        print(f"consim: warning: the model code (sim/ fingerprint {now}) differs from the code of this sweep's "
+              f"earlier sessions ({', '.join(sorted(earlier))}); runs done before and after this session may "
+              "not be comparable (provenance.json records each session's code).", file=stream or sys.stderr)
 
 
 def _end_session(store: Store, session_id: str, attempted: int | None, done: int | None, failed: int | None,
@@ -261,7 +296,8 @@ def _dispatch(store: Store, spec: SweepSpec, handle: ExecutorHandle, chunks: lis
         counter += 1
         task = ChunkTask(store_dir=str(store.root), batch=batch, base=spec.base, runs=tuple(runs), keep=spec.keep,
                          run_function=spec.run_function, time_limit=spec.time_limit, retries=retries,
-                         parent_pid=handle.parent_pid, run_callable=run_callable)
+                         parent_pid=handle.parent_pid, run_callable=run_callable,
+                         code_fingerprint=code_fingerprint())
         inflight[handle.executor.submit(run_chunk, task)] = (batch, runs, isolated, generation)
 
     def record_driver_failure(run: RunSpec, error: str) -> None:

@@ -17,7 +17,10 @@ driver resuming): if its batch is already committed it returns at once.
 A per-run time limit interrupts the run's thread with :class:`RunTimeout`
 (an asynchronous exception, so it also works in Dask's worker threads); it
 fires between Python bytecodes, so a run stuck inside one long C call is only
-stopped when that call returns. A timed-out run is not retried.
+stopped when that call returns. A timed-out run is not retried. A worker whose model code differs from the
+driver's (:func:`~experiments.provenance.code_fingerprint`, e.g. a checkout
+changed while a cluster sweep runs) records its runs as failed rather than
+mixing results of two code versions into one sweep.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from typing import Any
 
 import pandas as pd
 
+from experiments.provenance import code_fingerprint
 from experiments.store import Store, attempts_frame, empty_summary
 from experiments.sweepfile import resolve_run_function
 from sim.indicators import NAMES as INDICATOR_NAMES
@@ -42,6 +46,10 @@ from sim.scenario import Scenario
 
 class RunTimeout(Exception):
     """A run exceeded the sweep's per-run time limit."""
+
+
+class CodeMismatch(RuntimeError):
+    """The worker's model code differs from the driver's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +80,9 @@ class ChunkTask:
     parent_pid: int | None = None
     #: A callable used instead of ``run_function`` (tests, notebooks).
     run_callable: Callable[..., Any] | None = None
+    #: The driver's :func:`~experiments.provenance.code_fingerprint`; a worker
+    #: with other model code records every run of the chunk as failed.
+    code_fingerprint: str | None = None
 
 
 @dataclass
@@ -153,6 +164,10 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
         report.failed = dict(zip(fails["run_id"].astype(int), fails["error"], strict=True))
         return report
     fn = task.run_callable or resolve_run_function(task.run_function)
+    mismatch = None
+    if task.code_fingerprint and code_fingerprint() != task.code_fingerprint:
+        mismatch = CodeMismatch(f"this worker's model code (sim/ fingerprint {code_fingerprint()}) differs from the "
+                                f"driver's ({task.code_fingerprint}); update the worker's checkout and --resume")
     summaries: list[dict[str, Any]] = []
     series: list[pd.DataFrame] = []
     attempts: list[dict[str, Any]] = []
@@ -161,6 +176,8 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
             started = time.time()
             t0 = time.perf_counter()
             try:
+                if mismatch is not None:
+                    raise mismatch
                 scenario = task.base.with_overrides(run.overrides, source=f"run {run.run_id}") if run.overrides else task.base
                 res = call_with_time_limit(lambda sc=scenario, seed=run.seed: fn(sc, seed), task.time_limit)
                 _check_result(res, task.keep)
@@ -170,7 +187,7 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
                 attempts.append({"run_id": run.run_id, "attempt": attempt, "status": "failed", "error": error,
                                  "traceback": traceback.format_exc(), "seconds": seconds, "started": started,
                                  "finished": time.time(), "worker": me, "batch": task.batch})
-                if isinstance(exc, RunTimeout) or attempt > task.retries:
+                if isinstance(exc, (RunTimeout, CodeMismatch)) or attempt > task.retries:
                     report.failed[run.run_id] = error
                     break
                 continue
