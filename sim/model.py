@@ -295,10 +295,27 @@ class ConsortiumModel(Model):
         return prj.expected_yearly_value(p["firms.bottleneck_rate"], p["firms.bottleneck_value"],
                                          p["schools.equipment_realism"], 0.0) / prj.ip_start_factor(0.0)
 
+    def _per_ties(self, name: str, compute):
+        """``compute()``, cached until the ties change (the tie arrays are replaced, never edited in place)."""
+        t = self.ties
+        key = (t.school, t.firm, t.strength)
+        cache = self.__dict__.setdefault("_tie_cache", {})
+        hit = cache.get(name)
+        if hit is not None and all(a is b for a, b in zip(hit[0], key, strict=True)):
+            return hit[1]
+        value = compute()
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+        cache[name] = (key, value)
+        return value
+
     def _strong_tie_firms(self) -> np.ndarray:
-        strong = np.zeros(self.firm_state.n, dtype=bool)
-        strong[self.ties.firm[self.ties.strength >= 0.3]] = True
-        return strong
+        def compute() -> np.ndarray:
+            strong = np.zeros(self.firm_state.n, dtype=bool)
+            strong[self.ties.firm[self.ties.strength >= 0.3]] = True
+            return strong
+
+        return self._per_ties("strong", compute)
 
     def expected_trainee_quality(self) -> np.ndarray:
         """Mean preparation quality of the trainees each firm's sector supplies."""
@@ -638,12 +655,15 @@ class ConsortiumModel(Model):
     def _partner_school(self, firms: np.ndarray) -> np.ndarray:
         """Strongest partner school of each firm, else a school teaching its sector (platform), else -1."""
         t, fs, ss = self.ties, self.firm_state, self.school_state
-        out = np.full(firms.size, -1, dtype=np.int64)
-        best = np.full(fs.n, -1, dtype=np.int64)
-        if len(t):
-            order = np.argsort(t.strength)  # later (stronger) overwrite earlier
-            best[t.firm[order]] = t.school[order]
-        out = best[firms]
+
+        def strongest() -> np.ndarray:
+            best = np.full(fs.n, -1, dtype=np.int64)
+            if len(t):
+                order = np.argsort(t.strength)  # later (stronger) overwrite earlier
+                best[t.firm[order]] = t.school[order]
+            return best
+
+        out = self._per_ties("strongest_partner", strongest)[firms]
         missing = np.flatnonzero(out < 0)
         if missing.size == 0:
             return out

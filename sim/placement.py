@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass
@@ -76,10 +77,8 @@ class Allocations:
 
 
 def _first_of_each(ids: np.ndarray) -> np.ndarray:
-    """Mask of the first occurrence of each value in ``ids``."""
-    first = np.zeros(ids.size, dtype=bool)
-    first[np.unique(ids, return_index=True)[1]] = True
-    return first
+    """Mask of the first occurrence of each value in ``ids`` (hash-based, linear)."""
+    return ~pd.Series(ids, copy=False).duplicated(keep="first").to_numpy()
 
 
 def _along_ties(need: np.ndarray, left: np.ndarray, res: np.ndarray, firm: np.ndarray) -> np.ndarray:

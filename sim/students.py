@@ -40,6 +40,26 @@ def largest_remainder(total: int, shares: np.ndarray) -> np.ndarray:
     return base
 
 
+def largest_remainder_rows(totals: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """:func:`largest_remainder` of ``totals[i]`` and ``shares[i]`` for every row ``i`` at once (same result)."""
+    shares = np.clip(np.asarray(shares, dtype=float), 0.0, None)
+    totals = np.asarray(totals, dtype=np.int64)
+    out = np.zeros(shares.shape, dtype=np.int64)
+    s = shares.sum(axis=1)
+    ok = (totals > 0) & (s > 0)
+    if not ok.any():
+        return out
+    raw = shares[ok] / s[ok, None] * totals[ok, None]
+    base = np.floor(raw).astype(np.int64)
+    rest = totals[ok] - base.sum(axis=1)
+    order = np.argsort(-(raw - base), axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(shares.shape[1])[None, :], axis=1)
+    base += rank < rest[:, None]
+    out[ok] = base
+    return out
+
+
 @dataclass
 class Enrolment:
     """Counts of students by school, sector and study year."""
@@ -57,9 +77,7 @@ class Enrolment:
         """
         n_s, n_k = shares.shape
         counts = np.zeros((n_s, n_k, STUDY_YEARS), dtype=np.int64)
-        for s in range(n_s):
-            intake = largest_remainder(int(cohort_size[s]), shares[s])
-            counts[s, :, :-1] = intake[:, None]
+        counts[:, :, :-1] = largest_remainder_rows(cohort_size, shares)[:, :, None]
         return cls(counts=counts, entered=int(counts.sum()))
 
     @property
@@ -72,8 +90,7 @@ class Enrolment:
         if self.counts[:, :, -1].any():
             raise RuntimeError("final-year students must graduate before the year advances")
         self.counts[:, :, 1:] = self.counts[:, :, :-1].copy()
-        for s in range(self.counts.shape[0]):
-            self.counts[s, :, 0] = largest_remainder(int(cohort_size[s]), shares[s])
+        self.counts[:, :, 0] = largest_remainder_rows(cohort_size, shares)
         self.entered += int(self.counts[:, :, 0].sum())
 
     def graduate(self) -> int:
