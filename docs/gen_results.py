@@ -11,6 +11,7 @@ touched, so the script can be rerun after any model change::
     .venv/bin/python docs/gen_results.py                 # seeds 1-5, rewrite the ODD block
     .venv/bin/python docs/gen_results.py --seeds 1 2 3   # other seeds
     .venv/bin/python docs/gen_results.py --stdout        # print the block, leave the ODD alone
+    .venv/bin/python docs/gen_results.py --presets subsidy tax_credit   # compare only these presets
 
 A run's summary value is the mean of the monthly indicator over the final
 simulated year (``sim.run.summarise``). Tables report the mean over seeds and
@@ -229,9 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the presets and rewrite the ODD's results block (or print it)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
+    ap.add_argument("--presets", nargs="+", metavar="NAME",
+                    help="presets to compare with the baseline (default: every preset in scenarios/)")
     ap.add_argument("--stdout", action="store_true", help="print the block instead of rewriting docs/ODD.md")
     args = ap.parse_args(argv)
-    names = ["baseline"] + [n for n in preset_names() if n != "baseline"]
+    chosen = args.presets if args.presets else preset_names()
+    names = ["baseline"] + [n for n in chosen if n != "baseline"]
     seeds = tuple(args.seeds)
     summaries, extras, yearly, seconds = run_all(names, seeds)
     block = render(names, seeds, summaries, extras, yearly, seconds)
