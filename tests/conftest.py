@@ -33,12 +33,17 @@ SMALL = {
 _RUNS: dict[tuple, object] = {}
 
 
-def cached_run(scenario: Scenario, seed: int):
-    """``sim.run(scenario, seed)``, memoised for the session (do not mutate the result)."""
-    key = (hash(scenario), repr(sorted((k, repr(v)) for k, v in scenario.to_flat().items())), seed)
-    if key not in _RUNS:
-        _RUNS[key] = run(scenario, seed=seed)
-    return _RUNS[key]
+def cached_run(scenario: Scenario, seed: int, keep_model: bool = False):
+    """``sim.run(scenario, seed)``, memoised for the session (do not mutate the result).
+
+    The finished model is kept only when ``keep_model`` is true (it is the bulk of
+    a result's memory); asking for it later re-runs once.
+    """
+    key = (repr(sorted((k, repr(v)) for k, v in scenario.to_flat().items())), seed)
+    res = _RUNS.get(key)
+    if res is None or (keep_model and res.model is None):
+        res = _RUNS[key] = run(scenario, seed=seed, keep_model=keep_model)
+    return res
 
 
 @pytest.fixture(scope="session")

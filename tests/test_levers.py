@@ -32,9 +32,9 @@ def base() -> Scenario:
     return Scenario.load("baseline").with_overrides({"years": YEARS})
 
 
-def outcomes(run_cached, sc: Scenario, metric, seeds=SEEDS) -> np.ndarray:
+def outcomes(run_cached, sc: Scenario, metric, seeds=SEEDS, keep_model=False) -> np.ndarray:
     """``metric(result)`` for each seed."""
-    return np.array([metric(run_cached(sc, s)) for s in seeds], dtype=float)
+    return np.array([metric(run_cached(sc, s, keep_model)) for s in seeds], dtype=float)
 
 
 def final(name):
@@ -65,10 +65,10 @@ def assert_not_raised(treated, control, tolerance, what):
     assert upper < tolerance, f"{what}: mean difference {d.mean():+.4f}, 95% upper bound {upper:+.4f} >= {tolerance}"
 
 
-def lever(run_cached, overrides, metric, seeds=SEEDS):
+def lever(run_cached, overrides, metric, seeds=SEEDS, keep_model=False):
     """(treated, control) outcomes of ``overrides`` against the baseline, paired by seed."""
-    return (outcomes(run_cached, base().with_overrides(overrides), metric, seeds),
-            outcomes(run_cached, base(), metric, seeds))
+    return (outcomes(run_cached, base().with_overrides(overrides), metric, seeds, keep_model),
+            outcomes(run_cached, base(), metric, seeds, keep_model))
 
 
 # ---------------------------------------------------------------- the study's baseline pattern
@@ -278,7 +278,7 @@ def _distance_to_demand(r) -> float:
 
 
 def test_dynamic_adjustment_moves_programmes_toward_demand(run_cached):
-    assert_decreases(*lever(run_cached, {"schools.dynamic_adjustment": True}, _distance_to_demand), 0.1,
+    assert_decreases(*lever(run_cached, {"schools.dynamic_adjustment": True}, _distance_to_demand, keep_model=True), 0.1,
                      "dynamic adjustment -> distance of programme mix from demand")
 
 

@@ -69,7 +69,7 @@ def test_preset_runs_and_does_its_job(path, run_cached):
     years = min(sc.get("years"), max([4] + [y + 1 for y in schedule_years]))
     preset = sc.with_overrides({"years": years})
     baseline = Scenario.load("baseline").with_overrides({"years": years})
-    p = [run_cached(preset, s) for s in SEEDS]
+    p = [run_cached(preset, s, keep_model=True) for s in SEEDS]
     b = [run_cached(baseline, s) for s in SEEDS]
     for r in p:
         assert violations(r.model) == []
