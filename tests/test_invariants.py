@@ -166,3 +166,10 @@ def test_checker_detects_broken_invariants(small_scenario):
     assert any("overspent" in v for v in broken(lambda c: setattr(c.government, "subsidy_budget_left", -10.0)))
     assert any("retention_rate" in v for v in broken(lambda c: setattr(c, "retention_rate", 1.5)))
     assert any("programme shares" in v for v in broken(lambda c: c.school_state.shares.__imul__(2.0)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", preset_names())
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_preset_invariants_full_length(name, seed):
+    run_checked(Scenario.load(name), seed=seed)
