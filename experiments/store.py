@@ -368,6 +368,10 @@ class Store:
         Call only while holding the lock that owns those batch names.
         """
         removed = []
+        if prefix == "part-" and self.root.is_dir():  # the whole directory is ours: metadata temporaries too
+            for p in self.root.glob(".*.tmp"):
+                p.unlink(missing_ok=True)
+                removed.append(p)
         committed = set(self.committed())
         for folder in (self.timeseries_dir, self.attempts_dir, self.summary_dir):
             if not folder.is_dir():

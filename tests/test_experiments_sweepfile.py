@@ -169,3 +169,17 @@ def test_cli_bad_sweep_file_exits_2_without_traceback(tmp_path):
 def test_parse_sweep_from_dict():
     spec = parse_sweep({"base": "baseline", "seed": 2, "vary": {"policy": {"subsidy": {"cost_share": [0, 1]}}}})
     assert spec.vary == {"policy.subsidy.cost_share": [0.0, 1.0]}
+
+
+def test_unimportable_run_function_is_an_input_error(tmp_path):
+    from experiments.runner import run_sweep
+
+    spec = load_sweep(write(tmp_path, 'run_function = "no_such_module:run"\n' + BASIC))
+    with pytest.raises(InputError, match="run_function"):
+        run_sweep(spec, tmp_path / "out", executor="inprocess", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_status_of_a_directory_without_a_sweep_exits_2(tmp_path):
+    proc = subprocess.run([*CONSIM, "status", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 2 and "not a sweep result directory" in proc.stderr and "Traceback" not in proc.stderr
