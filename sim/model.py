@@ -829,6 +829,57 @@ class ConsortiumModel(Model):
         out[has] = a.indices[pick]
         return out
 
+    def _hazards_of(self, idx: np.ndarray, mt: lm.MarketTerms) -> tuple[np.ndarray, np.ndarray]:
+        """Monthly (quit, poach) hazards of the employed graduates ``idx`` at their current employers."""
+        g, fs = self.graduates, self.firm_state
+        f = g.employer[idx]
+        at_host = f == g.host[idx]
+        on_ladder = (fs.on_ladder[f] & g.credential[idx]).astype(float)
+        attach = np.where(at_host, g.host_level[idx], 0)
+        return lm.monthly_hazards(mt, fs.competitors[f], on_ladder, attach, g.credential[idx].astype(float), g.skill[idx])
+
+    def _hazards(self, mt: lm.MarketTerms) -> tuple[np.ndarray, np.ndarray]:
+        """Per tracked graduate: quit hazard and quit + poach hazard (valid for the employed).
+
+        They change only when a graduate changes employer (updated in
+        :meth:`_turnover`), when graduates are added or dropped, or when the
+        market terms or pay ladders change (each September), so they are
+        computed once and reused month after month. Elementwise, hence equal to
+        computing them afresh each month.
+        """
+        g, fs = self.graduates, self.firm_state
+        key = (g.version, mt)
+        cached = getattr(self, "_hz", None)
+        if cached is not None and cached[0] == key and cached[1] is fs.on_ladder and cached[2] is fs.competitors:
+            return cached[3], cached[4]
+        emp = np.flatnonzero(g.employer >= 0)
+        quit, total = np.zeros(len(g)), np.zeros(len(g))
+        if emp.size:
+            q, p = self._hazards_of(emp, mt)
+            quit[emp], total[emp] = q, q + p
+        self._hz = (key, fs.on_ladder, fs.competitors, quit, total)
+        return quit, total
+
+    def _graduate_counts(self) -> dict[str, int]:
+        """Counts behind the graduate indicators, recounted when graduates are added or dropped.
+
+        ``_turnover`` keeps them up to date month by month; an indicator that is
+        a share of graduates is count / count, the same number as the mean of
+        the mask it replaces.
+        """
+        g, fs = self.graduates, self.firm_state
+        c = getattr(self, "_gcount", None)
+        if c is not None and c["version"] == g.version:
+            return c
+        latest_step = getattr(self, "_latest_grad_step", -1)
+        latest = g.grad_step == latest_step
+        emp = g.employer >= 0
+        c = {"version": g.version, "latest_step": latest_step, "latest": int(latest.sum()),
+             "latest_employed": int((g.employer[latest] >= 0).sum()), "employed": int(emp.sum()),
+             "matched": int((fs.sector[g.employer[emp]] == g.sector[emp]).sum())}
+        self._gcount = c
+        return c
+
     def _turnover(self) -> None:
         """A month of quits and poaching among tracked graduates."""
         g, fs = self.graduates, self.firm_state
@@ -836,25 +887,33 @@ class ConsortiumModel(Model):
         if emp.size == 0:
             return
         mt = self.market_terms()
-        f = g.employer[emp]
-        at_host = f == g.host[emp]
-        on_ladder = (fs.on_ladder[f] & g.credential[emp]).astype(float)
-        attach = np.where(at_host, g.host_level[emp], 0)
-        quit, poach = lm.monthly_hazards(mt, fs.competitors[f], on_ladder, attach, g.credential[emp].astype(float), g.skill[emp])
+        quit, total = self._hazards(mt)
+        counts = self._graduate_counts()
         u = self.rng.random(emp.size)
-        leaves = u < quit
-        moves = ~leaves & (u < quit + poach)
-        first = (leaves | moves) & (f == g.first_employer[emp]) & (g.left_first_step[emp] < 0)
-        g.left_first_step[emp[first]] = self.steps
-        g.employer[emp[leaves]] = -1
+        leaves = u < quit[emp]
+        moves = ~leaves & (u < total[emp])
+        changed = emp[leaves | moves]
+        first = (g.employer[changed] == g.first_employer[changed]) & (g.left_first_step[changed] < 0)
+        g.left_first_step[changed[first]] = self.steps
+        gone = emp[leaves]
+        counts["employed"] -= gone.size
+        counts["matched"] -= int((fs.sector[g.employer[gone]] == g.sector[gone]).sum())
+        counts["latest_employed"] -= int((g.grad_step[gone] == counts["latest_step"]).sum())
+        g.employer[gone] = -1
         mv = emp[moves]
         if mv.size:
             dest = self._competitor_of(g.employer[mv])
             ok = dest >= 0
             was_host = g.employer[mv] == g.host[mv]
             g.poached[mv[ok & was_host]] = True
-            g.employer[mv[ok]] = dest[ok]
-            g.wage[mv[ok]] = lm.outside_wage(mt, fs.wage[dest[ok]], g.skill[mv[ok]], g.credential[mv[ok]].astype(float))
+            moved = mv[ok]
+            counts["matched"] -= int((fs.sector[g.employer[moved]] == g.sector[moved]).sum())
+            g.employer[moved] = dest[ok]
+            counts["matched"] += int((fs.sector[g.employer[moved]] == g.sector[moved]).sum())
+            g.wage[moved] = lm.outside_wage(mt, fs.wage[dest[ok]], g.skill[moved], g.credential[moved].astype(float))
+            if moved.size:
+                q, p = self._hazards_of(moved, mt)
+                quit[moved], total[moved] = q, q + p
 
     def _turnover_drop_old(self) -> None:
         g = self.graduates
@@ -907,10 +966,9 @@ class ConsortiumModel(Model):
                 ind["retention_rate"] = float((g.employer[trained] == g.host[trained]).mean())
                 ind["poaching_rate"] = float(g.poached[trained].mean())
         if len(g):
-            latest = g.grad_step == getattr(self, "_latest_grad_step", -1)
-            ind["graduate_local_employment_rate"] = float((g.employer[latest] >= 0).mean()) if latest.any() else 0.0
-            emp = g.employer >= 0
-            ind["skill_match_rate"] = float((fs.sector[g.employer[emp]] == g.sector[emp]).mean()) if emp.any() else 0.0
+            c = self._graduate_counts()
+            ind["graduate_local_employment_rate"] = c["latest_employed"] / c["latest"] if c["latest"] else 0.0
+            ind["skill_match_rate"] = c["matched"] / c["employed"] if c["employed"] else 0.0
         else:
             ind["graduate_local_employment_rate"] = 0.0
             ind["skill_match_rate"] = 0.0

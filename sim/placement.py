@@ -77,8 +77,12 @@ class Allocations:
 
 
 def _first_of_each(ids: np.ndarray) -> np.ndarray:
-    """Mask of the first occurrence of each value in ``ids`` (hash-based, linear)."""
-    return ~pd.Series(ids, copy=False).duplicated(keep="first").to_numpy()
+    """Mask of the first occurrence of each value in ``ids`` (hash-based and linear for long arrays)."""
+    if ids.size > 4096:
+        return ~pd.Series(ids, copy=False).duplicated(keep="first").to_numpy()
+    first = np.zeros(ids.size, dtype=bool)
+    first[np.unique(ids, return_index=True)[1]] = True
+    return first
 
 
 def _along_ties(need: np.ndarray, left: np.ndarray, res: np.ndarray, firm: np.ndarray) -> np.ndarray:

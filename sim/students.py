@@ -153,17 +153,44 @@ class Graduates:
     first_employer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     left_first_step: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # -1 while still there
     dropped: int = 0  # graduates no longer tracked
+    #: bumped whenever graduates are added or dropped (caches keyed on it know the rows changed)
+    version: int = field(default=0, compare=False)
+    # each field is a view of the first len(self) rows of a buffer with spare room, so that adding
+    # a cohort copies the cohort, not every tracked graduate
+    _buf: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.school.size)
 
     def append(self, **cols: np.ndarray) -> None:
         """Add a cohort (every field must be given, same length)."""
+        n = len(self)
         for f in self.fields:
-            setattr(self, f, np.concatenate([getattr(self, f), cols[f]]))
+            cur, new = getattr(self, f), np.asarray(cols[f])
+            need = n + new.size
+            buf = self._buf.get(f)
+            dtype = np.result_type(cur.dtype, new.dtype)
+            if buf is None or cur.base is not buf or buf.size < need or buf.dtype != dtype:
+                buf = np.empty(max(need + need // 2, 64), dtype=dtype)
+                buf[:n] = cur
+                self._buf[f] = buf
+            buf[n:need] = new
+            setattr(self, f, buf[:need])
+        self.version += 1
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only ``mask``-selected graduates (the rest are counted as dropped)."""
-        self.dropped += int((~mask).sum())
+        mask = np.asarray(mask, dtype=bool)
+        k = int(mask.sum())
+        self.dropped += mask.size - k
+        start = int(mask.argmax()) if k else mask.size
+        tail = k == mask.size - start  # the dropped are the oldest rows, at the front
         for f in self.fields:
-            setattr(self, f, getattr(self, f)[mask])
+            cur = getattr(self, f)
+            buf = self._buf.get(f)
+            if buf is None or cur.base is not buf:
+                setattr(self, f, cur[mask])
+                continue
+            buf[:k] = cur[start:] if tail else cur[mask]
+            setattr(self, f, buf[:k])
+        self.version += 1
