@@ -46,6 +46,10 @@ def interval_match(supply: np.ndarray, demand: np.ndarray) -> tuple[np.ndarray, 
     supply = np.asarray(supply, dtype=np.int64)
     demand = np.asarray(demand, dtype=np.int64)
     cs = np.concatenate([[0], np.cumsum(supply)])
+    if demand.size and demand.min() == 1 and demand.max() == 1:  # unit demands: unit j goes to supplier of unit j
+        total = min(int(cs[-1]), demand.size)
+        j = np.arange(total, dtype=np.int64)
+        return np.searchsorted(cs, j, side="right") - 1, j, np.ones(total, dtype=np.int64)
     cd = np.concatenate([[0], np.cumsum(demand)])
     total = min(cs[-1], cd[-1])
     if total <= 0:
@@ -120,10 +124,16 @@ def allocate(rng: np.random.Generator, need: np.ndarray, slots: np.ndarray, firm
     n_k = need.shape[1]
     need_flat = need.astype(np.int64).ravel()  # a copy: [school * n_k + sector]
     left = slots.astype(np.int64).copy()
-    # pass 1: along ties, strongest first (random order among equals)
-    order = np.lexsort((rng.random(tie_school.size), -tie_strength))
-    t_school, t_firm = np.asarray(tie_school, dtype=np.int64)[order], np.asarray(tie_firm, dtype=np.int64)[order]
-    take = _along_ties(need_flat, left, t_school * n_k + firm_sector[t_firm], t_firm)
+    # pass 1: along ties, strongest first (random order among equals). Ties whose firm offers no slot or
+    # whose school has no student of the firm's sector take nothing whatever their rank (resources only
+    # shrink), so only the others are ranked; their relative order is that of the full ranking.
+    tie_school, tie_firm = np.asarray(tie_school, dtype=np.int64), np.asarray(tie_firm, dtype=np.int64)
+    tiebreak = rng.random(tie_school.size)
+    res = tie_school * n_k + firm_sector[tie_firm]
+    able = np.flatnonzero((left[tie_firm] > 0) & (need_flat[res] > 0))
+    order = able[np.lexsort((tiebreak[able], -np.asarray(tie_strength)[able]))]
+    t_school, t_firm = tie_school[order], tie_firm[order]
+    take = _along_ties(need_flat, left, res[order], t_firm)
     got = take > 0
     parts = [(t_school[got], t_firm[got], take[got])]
     # pass 2: search beyond ties, by sector
