@@ -145,6 +145,44 @@ def _signed(x: float, unit: str) -> str:
     return s if s.startswith("-") else "+" + s
 
 
+def _mean(rows: list[dict[str, float]], key: str) -> str:
+    return _fmt(_stats(rows, key)[0])
+
+
+def _bands(extra: list[dict[str, float]]) -> str:
+    parts = []
+    for lo, hi in SIZE_BANDS:
+        label = f"{lo}–{hi - 1}" if hi < 10**9 else f"{lo}+"
+        parts.append(f"{label}: {_mean(extra, f'participation_{lo}_{hi}')} "
+                     f"(n≈{_stats(extra, f'firms_{lo}_{hi}')[0]:.0f})")
+    return "; ".join(parts)
+
+
+#: Presets shown in the calibration table, when present: the baseline, the calibrated Chinese
+#: preset and the validation presets fed other countries' cost structures.
+CALIBRATION_PRESETS = ("baseline", "china_calibrated", "germany_like", "switzerland_like")
+#: (quantity, anchor and source, value from (summaries, extras) over seeds).
+CALIBRATION_ROWS = (
+    ("SME / anchor participation", "BIBB/IAB size gradient; the study: 校热企冷",
+     lambda s, e: f"{_mean(s, 'sme_participation_rate')} / {_mean(s, 'anchor_participation_rate')}"),
+    ("participation by workforce size (final month)", "~17% of micro firms, ~91% of 500+ train (BIBB/IAB)",
+     lambda s, e: _bands(e)),
+    ("hosts losing money during the placement",
+     "> 40% (Ran & Shi 2020); ~2/3 not in profit (Ran 2022); ~40% in Switzerland (4th Swiss survey)",
+     lambda s, e: _mean(s, "hosts_losing_money_share")),
+    ("hosts' output / gross placement cost", "~2/3 in Germany (BIBB)",
+     lambda s, e: _mean(e, "host_output_cost_ratio")),
+    ("break-even / payback month (typical production-motive shallow host)", "4 / 8 (Ran & Shi 2020)",
+     lambda s, e: f"{_mean(e, 'break_even_month')} / {_mean(e, 'payback_month')}"),
+    ("retention one year after graduation", "China 0.2–0.4 (assumed; Ran); Germany 0.61–0.77 (IAB); "
+     "Switzerland 0.46 (FSO)", lambda s, e: _mean(s, "retention_rate")),
+    ("graduates leaving their first job within 6 months", "~45% (MyCOS)",
+     lambda s, e: _mean(e, "six_month_turnover")),
+    ("placements that are real training (not 打杂)", "low realism (the study; no figure)",
+     lambda s, e: _mean(s, "placement_quality")),
+)
+
+
 def render(names: list[str], seeds: tuple[int, ...], summaries, extras, yearly, seconds: float) -> str:
     """The Markdown block (without the markers)."""
     seeds_txt = ", ".join(map(str, seeds))
@@ -161,37 +199,13 @@ def render(names: list[str], seeds: tuple[int, ...], summaries, extras, yearly, 
         unit = BY_NAME[n].unit
         m, lo, hi = _stats(base, n)
         lines.append(f"| `{n}` | {unit} | {_fmt(m, unit)} | {_fmt(lo, unit)} | {_fmt(hi, unit)} |")
-    ex = extras["baseline"]
-    cal = [
-        ("SME / anchor participation", "BIBB/IAB size gradient; the study: 校热企冷",
-         f"{_fmt(_stats(base, 'sme_participation_rate')[0])} / {_fmt(_stats(base, 'anchor_participation_rate')[0])}"),
-    ]
-    bands = []
-    for lo, hi in SIZE_BANDS:
-        m = _stats(ex, f"participation_{lo}_{hi}")[0]
-        k = _stats(ex, f"firms_{lo}_{hi}")[0]
-        label = f"{lo}–{hi - 1}" if hi < 10**9 else f"{lo}+"
-        bands.append(f"{label}: {_fmt(m)} (n≈{k:.0f})")
-    cal += [
-        ("participation by workforce size (final month)", "~17% of micro firms, ~91% of 500+ train (BIBB/IAB)",
-         "; ".join(bands)),
-        ("hosts losing money during the placement", "> 40% (Ran & Shi 2020); ~2/3 not in profit (Ran 2022); "
-         "~40% in Switzerland", _fmt(_stats(base, "hosts_losing_money_share")[0])),
-        ("hosts' output / gross placement cost", "~2/3 in Germany (BIBB)",
-         _fmt(_stats(ex, "host_output_cost_ratio")[0])),
-        ("break-even month / payback month (typical production-motive shallow host)",
-         "4 / 8 (Ran & Shi 2020)",
-         f"{_fmt(_stats(ex, 'break_even_month')[0])} / {_fmt(_stats(ex, 'payback_month')[0])}"),
-        ("retention one year after graduation", "China 0.2–0.4 (assumed; Ran); Germany 0.61–0.77",
-         _fmt(_stats(base, "retention_rate")[0])),
-        ("graduates leaving their first job within 6 months", "~45% (MyCOS)",
-         _fmt(_stats(ex, "six_month_turnover")[0])),
-        ("placements that are real training (not 打杂)", "low realism (the study; no figure)",
-         _fmt(_stats(base, "placement_quality")[0])),
-    ]
-    lines += ["", "#### Calibration checks (baseline, mean over the seeds)", "",
-              "| quantity | anchor (source) | model |", "|---|---|---|"]
-    lines += [f"| {a} | {b} | {c} |" for a, b, c in cal]
+    cal_names = [n for n in CALIBRATION_PRESETS if n in summaries]
+    lines += ["", "#### Calibration checks (mean over the seeds)", "",
+              "Columns: the baseline and the calibration and validation presets present in `scenarios/`.", "",
+              "| quantity | anchor (source) | " + " | ".join(f"`{n}`" for n in cal_names) + " |",
+              "|---|---|" + "---|" * len(cal_names)]
+    for label, anchor, fn in CALIBRATION_ROWS:
+        lines.append(f"| {label} | {anchor} | " + " | ".join(fn(summaries[n], extras[n]) for n in cal_names) + " |")
     others = [n for n in names if n != "baseline"]
     lines += ["", "#### What each preset changes (scenario keys that differ from the baseline)", "",
               "| preset | changes |", "|---|---|"]
