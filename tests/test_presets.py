@@ -41,6 +41,14 @@ EXPECT = {
     "portable_credential": lambda p, b: _mean(p, "poaching_rate") > _mean(b, "poaching_rate") + 0.01,
     "registered_entity": lambda p, b: (_mean(p, "firm_participation_rate") > _mean(b, "firm_participation_rate") + 0.05
                                        and _mean(p, "deep_engagement_share") > _mean(b, "deep_engagement_share")),
+    # the calibrated and comparison presets: the study's pattern, and the dual systems' engaged firms
+    "china_calibrated": lambda p, b: (_mean(p, "engagement_gap") > 0.4 and _mean(p, "sme_participation_rate") < 0.5
+                                      and _mean(p, "hosts_losing_money_share") > 0.4),
+    "germany_like": lambda p, b: (_mean(p, "firm_participation_rate") > _mean(b, "firm_participation_rate") + 0.2
+                                  and _mean(p, "retention_rate") > _mean(b, "retention_rate")
+                                  and _mean(p, "engagement_gap") < _mean(b, "engagement_gap")),
+    "switzerland_like": lambda p, b: (_mean(p, "firm_participation_rate") > _mean(b, "firm_participation_rate") + 0.2
+                                      and _mean(p, "hosts_losing_money_share") < _mean(b, "hosts_losing_money_share")),
     "matching_platform": lambda p, b: (_mean(p, "active_partnerships") > _mean(b, "active_partnerships") + 20
                                        and _mean(p, "firm_participation_rate") > _mean(b, "firm_participation_rate")),
 }
