@@ -13,7 +13,14 @@ os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 from sim.dashboard import i18n  # noqa: E402
-from sim.dashboard.runs import ClassroomRun, changed_keys, load_preset, months_done, scenario_with  # noqa: E402
+from sim.dashboard.runs import (  # noqa: E402
+    ClassroomRun,
+    changed_keys,
+    load_preset,
+    months_done,
+    scenario_with,
+    with_change_from_year,
+)
 from sim.errors import InputError  # noqa: E402
 from sim.indicators import BY_NAME, NAMES  # noqa: E402
 from sim.parameters import PARAMETERS  # noqa: E402
@@ -133,6 +140,36 @@ def test_a_run_stops_at_the_scenario_end():
     assert run.step(1) == 0
 
 
+def test_a_change_from_next_year_keeps_the_history_shown():
+    sc = small(years=3)
+    run = ClassroomRun(sc, seed=4, reference=sc)
+    run.step(7)  # year 1, March
+    assert run.next_year == 2
+    assert run.can_change_from_next_year(["policy.subsidy.cost_share"])
+    assert not run.can_change_from_next_year(["population.smes"])
+    new = run.with_change_from_next_year({"policy.subsidy.cost_share": 0.9})
+    assert new.steps == 7
+    assert new.timeseries().equals(run.timeseries())
+    assert new.scenario.get("policy.schedule") == [{"year": 2, "set": {"policy.subsidy.cost_share": 0.9}}]
+    new.step(17)
+    run.step(17)
+    ts, old = new.timeseries(), run.timeseries()
+    year1 = ts["year"] == 1
+    assert ts[year1].equals(old[year1])
+    assert ts.loc[~year1, "subsidy_spent"].sum() > old.loc[~year1, "subsidy_spent"].sum()
+    assert new.ref_timeseries().equals(old)
+
+
+def test_changes_in_the_same_year_merge():
+    sc = with_change_from_year(small(years=3), {"policy.subsidy.cost_share": 0.5}, 2)
+    sc = with_change_from_year(sc, {"policy.subsidy.target": "sme"}, 2)
+    sc = with_change_from_year(sc, {"policy.subsidy.cost_share": 0.0}, 3)
+    assert sc.get("policy.schedule") == [
+        {"year": 2, "set": {"policy.subsidy.cost_share": 0.5, "policy.subsidy.target": "sme"}},
+        {"year": 3, "set": {"policy.subsidy.cost_share": 0.0}},
+    ]
+
+
 def test_unknown_preset_gives_defaults():
     assert load_preset("no-such-preset") == Scenario()
     assert load_preset(None) == Scenario()
@@ -181,11 +218,15 @@ def test_charts_show_only_declared_indicators():
 
 # ---------------------------------------------------------------- the page, rendered in-process
 @pytest.fixture
-def page():
+def page(monkeypatch):
     import solara
 
     from sim.dashboard import app
 
+    # The pictures are tested above; here only the page's logic, so skip rasterising.
+    monkeypatch.setattr(app, "_png", lambda fig: b"")
+    monkeypatch.setattr(app, "draw_chart", lambda *a, **k: None)
+    monkeypatch.setattr(app, "draw_network", lambda *a, **k: None)
     app.reset_session_state()
     box, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
     yield app, rc
@@ -235,6 +276,22 @@ def test_page_lever_applies_at_month_zero_and_waits_for_reset_later(page):
     rc.find(v.Btn, class_="consim-reset").widget.click()
     run = app.current_run.value
     assert run.steps == 0 and run.scenario.get("policy.subsidy.cost_share") == 0.7
+
+
+def test_page_lever_mid_run_from_next_year(page):
+    import ipyvuetify as v
+
+    app, rc = page
+    app.set_value("years", 3)
+    app.step_months(14)
+    app.set_value("policy.subsidy.cost_share", 0.6)
+    rc.find(v.Btn, class_="consim-apply-next").widget.click()
+    run = app.current_run.value
+    assert run.steps == 14
+    assert run.scenario.get("policy.schedule")[-1] == {"year": 3, "set": {"policy.subsidy.cost_share": 0.6}}
+    assert not rc.find(v.Alert, class_="consim-pending").widgets
+    app.set_compare(True)  # keeps the changed policy
+    assert app.current_run.value.scenario.get("policy.schedule") == run.scenario.get("policy.schedule")
 
 
 def test_page_compare_mode_keeps_progress(page):

@@ -101,6 +101,8 @@ compare = solara.reactive(False)
 reference_kind = solara.reactive("")
 current_run: solara.Reactive[ClassroomRun | None] = solara.reactive(None)
 applied: solara.Reactive[tuple | None] = solara.reactive(None)
+#: The lever values the current run uses now (after any change applied mid-run).
+applied_values: solara.Reactive[dict[str, Any]] = solara.reactive({})
 playing = solara.reactive(False)
 months_per_frame = solara.reactive(1)
 error = solara.reactive("")
@@ -118,6 +120,7 @@ def reset_session_state() -> None:
     reference_kind.set(PRESET_AS_LOADED)
     current_run.set(None)
     applied.set(None)
+    applied_values.set({})
     months_per_frame.set(1)
     error.set("")
     open_panels.set([0])
@@ -138,10 +141,11 @@ def _reference_scenario() -> Any:
     return load_preset(preset.value)
 
 
-def build_run(fast_forward: int = 0) -> None:
-    """Build the run from the current settings, optionally replaying ``fast_forward`` months."""
+def build_run(fast_forward: int = 0, scenario: Any = None) -> None:
+    """Build the run from the current settings (or ``scenario``), replaying ``fast_forward`` months."""
     try:
-        scenario = scenario_with(load_preset(preset.value), values.value)
+        if scenario is None:
+            scenario = scenario_with(load_preset(preset.value), values.value)
         run = ClassroomRun(scenario, seed=int(seed.value), reference=_reference_scenario())
         if fast_forward:
             run.step(fast_forward)
@@ -149,9 +153,10 @@ def build_run(fast_forward: int = 0) -> None:
     except Exception as e:  # noqa: BLE001 - shown to the class, not raised into the UI
         error.set(f"{type(e).__name__}: {e}")
         return
-    current_run.set(run)
+    # The views redraw when the run changes (they depend on it): no force_update needed.
     applied.set(settings_signature())
-    force_update()
+    applied_values.set(dict(values.value))
+    current_run.set(run)
 
 
 def ensure_run() -> ClassroomRun | None:
@@ -188,7 +193,7 @@ def set_compare(on: bool) -> None:
     compare.set(on)
     run = current_run.value
     if run is not None and only_reference_changed():
-        build_run(fast_forward=run.steps)
+        build_run(fast_forward=run.steps, scenario=run.scenario)
 
 
 def set_reference_kind(kind: str) -> None:
@@ -196,7 +201,42 @@ def set_reference_kind(kind: str) -> None:
     reference_kind.set(kind)
     run = current_run.value
     if run is not None and compare.value and only_reference_changed():
-        build_run(fast_forward=run.steps)
+        build_run(fast_forward=run.steps, scenario=run.scenario)
+
+
+def mid_run_changes() -> dict[str, Any]:
+    """Levers moved since the run was built or last changed, when only levers moved."""
+    a = applied.value
+    if a is None or a[0] != preset.value or a[2] != int(seed.value):
+        return {}
+    before = applied_values.value
+    return {k: v for k, v in values.value.items() if k in before and v != before[k]}
+
+
+def can_apply_from_next_year() -> bool:
+    """Whether the moved levers can take effect from next year without a restart."""
+    run = current_run.value
+    changes = mid_run_changes()
+    return run is not None and not run.finished and run.can_change_from_next_year(list(changes))
+
+
+def apply_from_next_year() -> None:
+    """Schedule the moved levers from next September, keeping the history shown so far."""
+    run = current_run.value
+    changes = mid_run_changes()
+    if run is None or not run.can_change_from_next_year(list(changes)):
+        return
+    playing.set(False)
+    moved = {k: (int(round(v)) if BY_KEY[k].kind == "int" else v) for k, v in changes.items()}
+    try:
+        new = run.with_change_from_next_year(moved)
+    except Exception as e:  # noqa: BLE001
+        error.set(f"{type(e).__name__}: {e}")
+        return
+    # The views redraw when the run changes (they depend on it): no force_update needed.
+    applied.set(settings_signature())
+    applied_values.set(dict(values.value))
+    current_run.set(new)
 
 
 def choose_preset(name: str) -> None:
@@ -417,6 +457,9 @@ def TimeAndStatus() -> None:
     if applied.value is not None and applied.value != sig and not only_reference_changed():
         key = "pending_start" if run is not None and run.steps == 0 else "pending"
         solara.Warning(text(key, lang_code), dense=True, classes=["consim-pending"])
+        if run is not None and run.steps > 0 and can_apply_from_next_year():
+            solara.Button(text("apply_next_year", lang_code, year=run.next_year), color="warning",
+                          on_click=apply_from_next_year, classes=["consim-apply-next"])
     if run is not None and run.finished:
         solara.Info(text("finished", lang_code, years=run.scenario.get("years")), dense=True)
     if error.value:
@@ -501,9 +544,11 @@ def Charts() -> None:
     if run is None or data is None:
         return
     ts, ref = data
+    years = sorted({int(e["year"]) for e in run.scenario.get("policy.schedule")})
     with solara.GridFixed(columns=2, row_gap="4px", column_gap="12px"):
         for title_key, names in CHARTS:
-            Picture(lambda title_key=title_key, names=names: draw_chart(title_key, names, ts, ref, lang_code),
+            Picture(lambda title_key=title_key, names=names: draw_chart(title_key, names, ts, ref, lang_code,
+                                                                        policy_years=years),
                     [counter, lang_code, id(run)], ["consim-chart", f"consim-chart-{title_key[6:]}"])
 
 

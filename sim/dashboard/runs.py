@@ -13,12 +13,13 @@ imports Solara: the app, the tests and the classroom exercises share it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
 
-from sim.parameters import BY_KEY
-from sim.scenario import Scenario, preset_names
+from sim.parameters import BY_KEY, SCHEDULABLE
+from sim.scenario import Scenario, preset_names, presets_dir
 
 STEPS_PER_YEAR = 12
 
@@ -36,10 +37,19 @@ def model_class() -> type:
 
 
 def load_preset(name: str | None) -> Scenario:
-    """A preset by name; ``None`` or an unknown name gives the model defaults."""
+    """A preset by name; ``None`` or an unknown name gives the model defaults.
+
+    Presets are read once per file version (the page asks for them at every redraw).
+    """
     if name and name in preset_names():
-        return Scenario.load(name)
+        path = presets_dir() / f"{name}.toml"
+        return _load_preset_cached(name, str(path), path.stat().st_mtime_ns)
     return Scenario()
+
+
+@lru_cache(maxsize=64)
+def _load_preset_cached(name: str, path: str, mtime_ns: int) -> Scenario:
+    return Scenario.load(name)
 
 
 def default_preset() -> str | None:
@@ -71,6 +81,18 @@ def scenario_with(base: Scenario, values: dict[str, Any]) -> Scenario:
         if BY_KEY[k].kind == "int":
             moved[k] = int(round(v))
     return base.with_overrides(moved, source="dashboard") if moved else base
+
+
+def with_change_from_year(scenario: Scenario, changes: dict[str, Any], year: int) -> Scenario:
+    """``scenario`` with ``changes`` added to its ``policy.schedule`` from the start of ``year``."""
+    schedule = [{"year": e["year"], "set": dict(e["set"])} for e in scenario.get("policy.schedule")]
+    for entry in schedule:
+        if entry["year"] == year:
+            entry["set"].update(changes)
+            break
+    else:
+        schedule.append({"year": year, "set": dict(changes)})
+    return scenario.with_overrides({"policy.schedule": schedule}, source="dashboard")
 
 
 @dataclass
@@ -121,6 +143,27 @@ class ClassroomRun:
         """Months in the reference scenario."""
         assert self.reference is not None
         return int(self.reference.get("years")) * STEPS_PER_YEAR
+
+    @property
+    def next_year(self) -> int:
+        """The first simulated year a change made now can apply to (it applies each September)."""
+        return int(self.model.year) + 1 if self.steps else 1
+
+    def can_change_from_next_year(self, keys: list[str]) -> bool:
+        """Whether ``keys`` may change during this run from :attr:`next_year` on."""
+        return bool(keys) and self.steps > 0 and all(k in SCHEDULABLE for k in keys) \
+            and self.next_year <= int(self.scenario.get("years"))
+
+    def with_change_from_next_year(self, changes: dict[str, Any]) -> ClassroomRun:
+        """A copy of the run with ``changes`` scheduled from next year, replayed to the current month.
+
+        The model is deterministic and a scheduled change acts only from the start
+        of its year, so the replayed months are the months already shown.
+        """
+        scenario = with_change_from_year(self.scenario, changes, self.next_year)
+        new = ClassroomRun(scenario, seed=self.seed, reference=self.reference)
+        new.step(self.steps)
+        return new
 
     def timeseries(self) -> pd.DataFrame:
         """The students' run, one row per month so far."""

@@ -217,8 +217,12 @@ def _money(v: float, _pos: Any = None, lang: str = "en") -> str:
 
 
 def draw_chart(title_key: str, names: Sequence[str], ts: pd.DataFrame, ref: pd.DataFrame | None, lang: str,
-               size: tuple[float, float] = (4.6, 3.1)) -> Figure:
-    """One live chart: ``names`` over simulated years, the reference run dashed."""
+               size: tuple[float, float] = (4.6, 3.1), policy_years: Sequence[int] = ()) -> Figure:
+    """One live chart: ``names`` over simulated years, the reference run dashed.
+
+    ``policy_years`` are the years in which the run's policy changes (its
+    ``policy.schedule``); each gets a dotted vertical line where it starts.
+    """
     fig = Figure(figsize=size, dpi=90)
     ax = fig.add_subplot()
     fig.subplots_adjust(left=0.15, right=0.98, top=0.89, bottom=0.34)
@@ -243,6 +247,8 @@ def draw_chart(title_key: str, names: Sequence[str], ts: pd.DataFrame, ref: pd.D
     if ref is not None:
         ax.plot([], [], color="#555555", lw=1.8, label=text("yours", lang))
         ax.plot([], [], color="#555555", lw=1.3, ls="--", label=text("reference", lang))
+    for y in policy_years:
+        ax.axvline(y - 1, color="#7a4cc2", ls=":", lw=1.2, alpha=0.9)
     ind = BY_NAME[names[0]]
     if money and not ts.empty:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, p: _money(v, p, lang)))
