@@ -172,3 +172,11 @@ class TestConsortium(AgentTypeTests):
         assert entity.deep_cost_factor() < c.deep_cost_factor()
         assert entity.obligation_factor() > c.obligation_factor()
         assert entity.ip_effectiveness() == 1.0
+
+
+def test_every_agent_type_has_its_tests():
+    """A new agent type must get a test class inheriting AgentTypeTests."""
+    m = ConsortiumModel(Scenario.load("baseline").with_overrides({"years": 1}), seed=1)
+    tested = {c.agent_class for c in globals().values()
+              if isinstance(c, type) and issubclass(c, AgentTypeTests) and hasattr(c, "agent_class")}
+    assert set(m.agents_by_type) <= tested, set(m.agents_by_type) - tested
