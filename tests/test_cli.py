@@ -194,3 +194,19 @@ def test_scenarios_lists_every_preset_with_its_title(capsys):
         assert any(line.startswith(name) and sc.meta["title"] in line for line in proc.stdout.splitlines()), name
     zh = consim_in_process(capsys, "scenarios", "--lang", "zh")
     assert Scenario.load("baseline").meta["title_zh"] in zh.stdout
+
+
+def test_force_overwrites_and_a_file_is_not_a_directory(baseline_out, tmp_path, capsys):
+    out = tmp_path / "forced"
+    shutil.copytree(baseline_out[0], out)
+    before = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    proc = consim_in_process(capsys, "run", "baseline", "--seed", "2", "--years", "2", "--out", str(out), "--force")
+    assert proc.returncode == 0, proc.stderr
+    after = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert after["seed"] == 2 and before["seed"] == 1
+    assert {k: after[k] for k in NAMES} != {k: before[k] for k in NAMES}
+    f = tmp_path / "a_file"
+    f.write_text("keep me", encoding="utf-8")
+    assert_input_error(consim_in_process(capsys, "run", "baseline", "--years", "1", "--out", str(f)), str(f),
+                       "not a directory")
+    assert f.read_text(encoding="utf-8") == "keep me"
