@@ -117,8 +117,11 @@ def firms_in(frame: pd.DataFrame, design: SweepDesign) -> pd.Series:
     return out
 
 
-def describe_levers(values: dict[str, Any]) -> str:
-    """``key = value, ...`` text for a lever setting."""
+def describe_levers(values: dict[str, Any], short: bool = False) -> str:
+    """``key = value, ...`` text for a lever setting (``short``: the key's last part only)."""
     from analysis.labels import fmt_key_value
 
-    return ", ".join(f"{k} = {fmt_key_value(k, v)}" for k, v in values.items()) or "–"
+    def name(k: str) -> str:
+        return k.rsplit(".", 1)[-1] if short else k
+
+    return ", ".join(f"{name(k)} = {fmt_key_value(k, v)}" for k, v in values.items()) or "–"

@@ -37,6 +37,9 @@ from analysis.design import SweepDesign, hashable
 from analysis.labels import direction, fmt_diff, fmt_value, indicator_label
 from analysis.stats import paired_runs
 
+#: Fewest failing points PRIM is run on; below it the report says the lever almost never fails.
+MIN_FAILURES = 5
+
 
 @dataclass
 class PrimBox:
@@ -169,6 +172,10 @@ def discover(results: Any, design: SweepDesign, indicator: str = "sme_participat
         return d
     if failed.all():
         d.notes.append("every point fails: the lever fails everywhere in the explored ranges")
+        return d
+    if failed.sum() < MIN_FAILURES:
+        d.notes.append(f"only {int(failed.sum())} failing point(s): too few for PRIM (needs {MIN_FAILURES}); "
+                       "the lever works almost everywhere in the explored ranges")
         return d
     if len(x) < 20:
         d.notes.append(f"only {len(x)} uncertain points: PRIM boxes are fragile below about 20")

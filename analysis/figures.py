@@ -71,8 +71,8 @@ def _ylabel(indicator: str, lang: str) -> str:
 
 def _cell_label(values: dict[str, Any], design: SweepDesign, lang: str) -> str:
     if values == {k: hashable(v) for k, v in design.reference.items()}:
-        return f"{t('reference', lang)}: {describe_levers(values)}"
-    return describe_levers(values)
+        return f"{t('reference', lang)}: {describe_levers(values, short=True)}"
+    return describe_levers(values, short=True)
 
 
 def _cells(frame: pd.DataFrame, design: SweepDesign, limit: int = 8) -> list[dict[str, Any]]:
@@ -122,7 +122,7 @@ def timeseries(ts: pd.DataFrame, design: SweepDesign, indicator: str, lang: str 
     ax.set_ylabel(_ylabel(indicator, lang))
     ax.set_title(t("fig_timeseries", lang), fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
     return fig
 
 
@@ -151,7 +151,7 @@ def dose_response(summary: pd.DataFrame, design: SweepDesign, indicator: str, le
             continue
         arr = np.array(rows, dtype=float)
         colour = COLOURS[i % len(COLOURS)]
-        label = None if v is None else f"{second} = {v}"
+        label = None if v is None else describe_levers({second: v}, short=True)
         ax.plot(arr[:, 0], arr[:, 1] * scale, "o-", color=colour, label=label)
         ax.fill_between(arr[:, 0], _clip(indicator, arr[:, 2]) * scale, _clip(indicator, arr[:, 3]) * scale,
                         color=colour, alpha=0.15, lw=0)
@@ -195,7 +195,7 @@ def effect_bars(eff: pd.DataFrame, design: SweepDesign, indicator: str, lang: st
     fig = Figure(figsize=(7.0, 0.42 * max(len(sub), 2) + 1.4))
     ax = fig.add_subplot()
     scale = _scale(indicator)
-    labels = [describe_levers({k: r[k] for k in design.levers}) for _, r in sub.iterrows()]
+    labels = [describe_levers({k: r[k] for k in design.levers}, short=True) for _, r in sub.iterrows()]
     y = np.arange(len(sub))
     diff = sub["diff"].to_numpy(float) * scale
     lo = sub["ci_low"].to_numpy(float) * scale

@@ -372,19 +372,21 @@ def build_report(directory: str | os.PathLike[str], lang: str = "en", out: str |
         ts = results.timeseries_with_points()
         ts_ind = next((i for i in (focus_ind, *HEADLINE) if i in ts.columns), None)
         if ts_ind is not None and len(ts):
-            add(figures.timeseries(ts, design, ts_ind, fig_lang), t("fig_timeseries", lang), "timeseries")
+            add(figures.timeseries(ts, design, ts_ind, fig_lang),
+                f"{t('fig_timeseries', lang)} — {indicator_label(ts_ind, lang)}", "timeseries")
         numeric_levers = [k for k in design.levers if pd.api.types.is_numeric_dtype(summary[k])
                           and not pd.api.types.is_bool_dtype(summary[k]) and summary[k].nunique() >= 2]
         for lever in numeric_levers[:3]:
-            add(figures.dose_response(summary, design, focus_ind, lever, fig_lang), t("fig_dose", lang), "dose_response")
+            add(figures.dose_response(summary, design, focus_ind, lever, fig_lang),
+                f"{t('fig_dose', lang)} — {indicator_label(focus_ind, lang)} / {lever}", "dose_response")
         multi = [k for k in design.levers if summary[k].map(hashable).nunique() >= 2]
         if len(multi) >= 2:
-            add(figures.heatmap(summary, multi[0], multi[1], focus_ind, fig_lang), t("fig_heatmap", lang), "heatmap")
+            add(figures.heatmap(summary, multi[0], multi[1], focus_ind, fig_lang),
+                f"{t('fig_heatmap', lang)} — {indicator_label(focus_ind, lang)}", "heatmap")
         if not numbers["effects"].empty:
-            add(figures.effect_bars(numbers["effects"], design, focus_ind, fig_lang), t("fig_bars", lang), "effect_bars")
-            if focus_ind != "firm_participation_rate":
-                add(figures.effect_bars(numbers["effects"], design, "firm_participation_rate", fig_lang),
-                    t("fig_bars", lang), "effect_bars")
+            for ind in dict.fromkeys([focus_ind, "firm_participation_rate"]):
+                add(figures.effect_bars(numbers["effects"], design, ind, fig_lang),
+                    f"{t('fig_bars', lang)} — {indicator_label(ind, lang)}", "effect_bars")
         snaps = snapshot_paths(results.dir)
         if snaps:
             try:
@@ -395,7 +397,8 @@ def build_report(directory: str | os.PathLike[str], lang: str = "en", out: str |
                 figs.append(_p(str(e), "warn"))
         else:
             figs.append(_p(t("network_missing", lang), "note"))
-        add(figures.tornado(summary, design.varied, focus_ind, fig_lang), t("fig_tornado", lang), "tornado")
+        add(figures.tornado(summary, design.varied, focus_ind, fig_lang),
+            f"{t('fig_tornado', lang)} — {indicator_label(focus_ind, lang)}", "tornado")
 
         # ---- sensitivity
         sa_parts: list[str] = []
