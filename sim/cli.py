@@ -56,10 +56,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     sc = Scenario.load(args.scenario)
     overrides = dict(parse_override(s) for s in args.set or [])
-    if args.years is not None:
-        overrides["years"] = args.years
     if overrides:
         sc = sc.with_overrides(overrides, source="--set")
+    if args.years is not None:
+        sc = sc.with_overrides({"years": args.years}, source="--years")
     out = Path(args.out) if args.out else None
     if out is not None:
         _check_out_dir(out, force=args.force)
@@ -82,6 +82,12 @@ def _check_out_dir(out: Path, force: bool) -> None:
             f"--out {out}: already holds {', '.join(existing)}; refusing to overwrite. "
             "Allowed: a new or empty directory, or add --force."
         )
+    try:  # before the run, so that an unusable --out costs no simulation time
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"--out {out}: cannot create this directory ({e.strerror}); allowed: a writable directory path.") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out}: not writable; allowed: a writable directory path.")
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:

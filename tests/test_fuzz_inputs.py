@@ -675,3 +675,38 @@ def test_command_line_refuses_hostile_files_and_keeps_outputs(tmp_path_factory, 
         failures = [e for errs in pool.map(one, enumerate(sample)) for e in errs]
     assert not failures, "\n".join(failures)
     assert _tree_digest(finished_sweep) == before_sweep
+
+
+# ---------------------------------------------------------------- command-line arguments
+BAD_ARGUMENTS = [
+    (["run", "baseline", "--seed", "-1"], "seed"),
+    (["run", "baseline", "--years", "0"], "years"),
+    (["run", "baseline", "--years", "100000"], "years"),
+    (["run", "baseline", "--set", "years"], "years"),
+    (["run", "baseline", "--set", "="], "--set"),
+    (["run", "baseline", "--set", "years=1e300"], "years"),
+    (["run", "baseline", "--set", "population.smes=-5"], "population.smes"),
+    (["run", "baseline", "--set", "policy.subsidy.cost_share=nan"], "cost_share"),
+    (["run", "baseline", "--set", "policy.sectors=[1,2]"], "policy.sectors"),
+    (["run", "baseline", "--set", "population.sectors=[]"], "population.sectors"),
+    (["run", "baseline", "--set", "x" * 100_000 + "=1"], "unknown key"),
+    (["run", "baseline", "--years", "1", "--out", "/etc/passwd/inside-a-file"], "--out"),
+    (["run", "baselin"], "baselin"),
+    (["run", "a" * 10_000], "a" * 20),
+    (["run", "/dev/zero"], "/dev/zero"),
+    (["run", "/"], "/"),
+    (["explain", "policy.subsidy.costshare"], "costshare"),
+]
+
+
+@pytest.mark.parametrize(("argv", "named"), BAD_ARGUMENTS, ids=[str(i) for i in range(len(BAD_ARGUMENTS))])
+def test_bad_command_line_arguments_exit_2_with_one_paragraph(argv, named, capsys, tmp_path, monkeypatch):
+    from sim.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    rc = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert rc == 2, err
+    assert named in err and "Traceback" not in err and "\n" not in err
+    assert len(err) <= MAX_MESSAGE
+    assert not any(tmp_path.iterdir()), "nothing written"
