@@ -150,6 +150,16 @@ def test_dashboard_in_headless_chromium(server):
             assert "step 15" in t and t != t0
             page.wait_for_selector(".consim-network-ref img", timeout=20_000)
 
+            # Play runs on by itself until paused.
+            page.locator(".consim-play").click()
+            _wait_text_change(time_text, t)
+            page.locator(".consim-play").click()  # pause
+            page.wait_for_timeout(1500)
+            t = time_text.inner_text()
+            page.wait_for_timeout(1000)
+            assert time_text.inner_text() == t, "the model kept running after pause"
+            assert 16 <= int(t.rsplit("step", 1)[1]) < 120
+
             # The charts changed, and the lever's effect shows against the same-seed reference.
             deadline = time.monotonic() + 20
             while chart.screenshot() == money0 and time.monotonic() < deadline:

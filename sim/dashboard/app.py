@@ -61,7 +61,8 @@ CONTROL_KINDS = ("int", "float", "share", "choice", "bool")
 KPI_NAMES = ("firm_participation_rate", "sme_participation_rate", "anchor_participation_rate",
              "engagement_gap", "placement_quality", "retention_rate", "poaching_rate",
              "graduate_local_employment_rate", "subsidy_spent", "cost_per_participating_firm")
-PLAY_PAUSE_S = 0.05
+#: Default pause between frames while playing (ms); the "delay" slider changes it.
+PLAY_DELAY_MS = 250
 PRESET_AS_LOADED = ""
 
 
@@ -105,6 +106,7 @@ applied: solara.Reactive[tuple | None] = solara.reactive(None)
 applied_values: solara.Reactive[dict[str, Any]] = solara.reactive({})
 playing = solara.reactive(False)
 months_per_frame = solara.reactive(1)
+play_delay_ms = solara.reactive(PLAY_DELAY_MS)
 error = solara.reactive("")
 open_panels = solara.reactive([0])
 
@@ -122,6 +124,7 @@ def reset_session_state() -> None:
     applied.set(None)
     applied_values.set({})
     months_per_frame.set(1)
+    play_delay_ms.set(PLAY_DELAY_MS)
     error.set("")
     open_panels.set([0])
 
@@ -362,7 +365,7 @@ def RunControls() -> None:
 
     def loop() -> None:
         while playing.value:
-            time.sleep(PLAY_PAUSE_S)
+            time.sleep(max(play_delay_ms.value, 10) / 1000)
             if not playing.value:
                 break
             step_months(int(months_per_frame.value))
@@ -398,6 +401,7 @@ def RunControls() -> None:
         solara.Button(text("reset", lang_code), color="warning" if pending else "primary", on_click=reset,
                       outlined=not pending, classes=["consim-reset"])
     solara.SliderInt(text("speed", lang_code), value=months_per_frame, min=1, max=12)
+    solara.SliderInt(text("delay", lang_code), value=play_delay_ms, min=0, max=2000, step=50)
     solara.Switch(label=text("compare", lang_code), value=compare.value, on_value=set_compare,
                   classes=["consim-compare"])
     if compare.value:

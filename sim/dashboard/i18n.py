@@ -43,6 +43,7 @@ UI: dict[str, tuple[str, str]] = {
     "step_year": ("+1 year", "前进1年"),
     "reset": ("Reset", "重置"),
     "speed": ("Months per frame", "每帧月数"),
+    "delay": ("Pause between frames (ms)", "帧间停顿(毫秒)"),
     "time": ("Year {year}, {month_name} · step {steps}", "第{year}年 {month_name} · 第{steps}步"),
     "time_start": ("Start of year 1 (September) · step 0", "第1年开始(9月) · 第0步"),
     "finished": ("The scenario's {years} years are over. Reset to run again.",
