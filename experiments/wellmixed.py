@@ -52,7 +52,6 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -214,12 +213,12 @@ def _task(args: tuple[Any, int]) -> dict[str, list[float]]:
 
 
 def _run(jobs: list[tuple[Any, int]], workers: int | None) -> list[dict[str, list[float]]]:
-    from experiments.validation import default_workers
+    from experiments.validation import default_workers, pool_context
 
     workers = default_workers() if workers is None else workers
     if workers <= 1:
         return [_task(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as ex:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as ex:
         return list(ex.map(_task, jobs, chunksize=1))
 
 

@@ -140,6 +140,16 @@ def test_validate_command_rejects_an_unknown_id_with_exit_2(capsys):
     assert "no_such_fact" in capsys.readouterr().err
 
 
+def test_validate_command_refuses_too_few_replications_for_the_paired_tests(capsys):
+    args = argparse.Namespace(fast=False, only=["lever_ladder_retention"], figures=None, replications=4)
+    assert val.validate_command(args) == 2
+    assert ">= 5" in capsys.readouterr().err
+    # and indeed: four pairs all in the right direction cannot reach p < 0.05
+    f = next(x for x in val.FACTS if x.id == "lever_ladder_retention")
+    assert not val.evaluate_fact(f, np.vstack([np.zeros(4), np.full(4, 0.1)]))[0]
+    assert val.evaluate_fact(f, np.vstack([np.zeros(5), np.full(5, 0.1)]))[0]
+
+
 # ---------------------------------------------------------------------- the game, analytically
 def test_tripartite_rest_points_have_the_analytic_eigenvalues():
     g = wm.TripartiteGame(b_F=0.2, e_F=0.1, c_F=0.5, s_F=0.3, p_F=0.1)
