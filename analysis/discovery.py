@@ -18,7 +18,12 @@ is reported with *coverage* (share of all failures inside the box), *density*
 points inside). From each peeling trajectory the box kept is the one with
 the largest coverage among those with density at least ``min_density``
 (default 0.8), or the densest when none reaches it. Boxes are sought until
-PRIM finds no more or ``max_boxes`` is reached.
+PRIM finds no more, ``max_boxes`` is reached, or a further box is no richer
+in failures than 1.5 times the overall failure share (its *lift*).
+
+With a lever grid, ``min_gain=None`` and a ``threshold``, a point of the given
+lever setting fails when the indicator stays below the threshold under the
+lever ("the subsidy does not lift SME participation to 40%").
 """
 
 from __future__ import annotations
@@ -34,11 +39,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.design import SweepDesign, hashable
-from analysis.labels import direction, fmt_diff, fmt_value, indicator_label
+from analysis.labels import direction, fmt_diff, fmt_value, indicator_label, t
 from analysis.stats import paired_runs
 
 #: Fewest failing points PRIM is run on; below it the report says the lever almost never fails.
 MIN_FAILURES = 5
+#: A further box is kept only when its density is at least this multiple of the overall failure share.
+MIN_LIFT = 1.5
 
 
 @dataclass
@@ -51,6 +58,8 @@ class PrimBox:
     #: Restricted parameters: parameter, low, high (numeric) or the allowed values.
     limits: pd.DataFrame
     points: int
+    #: Density relative to the share of failing points in the whole sample.
+    lift: float = float("nan")
 
 
 @dataclass
@@ -95,19 +104,29 @@ def failure_table(results: Any, design: SweepDesign, indicator: str, lever: dict
         failed = sign * gain < min_gain
         from analysis.design import describe_levers
 
-        desc = (f"{describe_levers(lever)} changes {indicator_label(indicator, lang)} by less than "
-                f"{fmt_diff(indicator, sign * min_gain)} over the paired reference")
+        desc = t("fail_gain", lang, lever=describe_levers(lever), indicator=indicator_label(indicator, lang),
+                 gain=fmt_diff(indicator, sign * min_gain))
         return per_point[design.uncertainties].reset_index(drop=True), failed, desc
     if threshold is None:
         raise ValueError("give min_gain (with a lever grid) or threshold")
     keys = design.varied
+    prefix = ""
+    if lever:  # only the points of this lever setting, over the uncertain parameters
+        for k, v in lever.items():
+            summary = summary[summary[k].map(hashable) == hashable(v)]
+        keys = design.uncertainties or design.varied
+        from analysis.design import describe_levers
+
+        prefix = t("fail_with", lang, lever=describe_levers(lever))
+        if summary.empty:
+            raise ValueError(f"lever setting {lever!r} has no finished runs")
     means = summary.groupby("point_id")[indicator].mean()
     pts = results.points.set_index("point_id").loc[means.index, keys].reset_index(drop=True)
     sign = direction(indicator) or 1
     values = means.to_numpy(float)
     failed = values < threshold if sign >= 0 else values > threshold
-    word = "below" if sign >= 0 else "above"
-    desc = f"{indicator_label(indicator, lang)} {word} {fmt_value(indicator, threshold)}"
+    desc = t("fail_threshold_below" if sign >= 0 else "fail_threshold_above", lang, prefix=prefix,
+             indicator=indicator_label(indicator, lang), value=fmt_value(indicator, threshold))
     return pts, failed, desc
 
 
@@ -144,6 +163,7 @@ def prim_boxes(x: pd.DataFrame, failed: np.ndarray, min_density: float = 0.8, ma
                 xx[c] = xx[c].astype(float)
         alg = prim.Prim(xx, np.asarray(failed, dtype=int), peel_alpha=peel_alpha, mass_min=mass_min)
         out: list[PrimBox] = []
+        base_rate = float(np.mean(failed))
         for _ in range(max_boxes):
             box = alg.find_box()
             if box is None:
@@ -153,8 +173,11 @@ def prim_boxes(x: pd.DataFrame, failed: np.ndarray, min_density: float = 0.8, ma
             i = int(ok["coverage"].idxmax()) if len(ok) else int(traj["density"].idxmax())
             box.select(i)
             limits = _box_limits(box, xx)
+            if out and (float(box.coverage) == 0 or float(box.density) < MIN_LIFT * base_rate):
+                break  # later boxes that are no richer in failures than the data say nothing
             out.append(PrimBox(coverage=float(box.coverage), density=float(box.density), mass=float(box.mass),
-                               limits=limits, points=int(round(float(box.mass) * len(xx)))))
+                               limits=limits, points=int(round(float(box.mass) * len(xx))),
+                               lift=float(box.density) / base_rate if base_rate else float("nan")))
             if float(box.coverage) >= 0.999 or limits.empty:
                 break
     return out
@@ -168,16 +191,15 @@ def discover(results: Any, design: SweepDesign, indicator: str = "sme_participat
                                     threshold=threshold, lang=lang)
     d = Discovery(description=desc, x=x, failed=failed)
     if failed.sum() == 0:
-        d.notes.append("no point fails: PRIM has nothing to find")
+        d.notes.append(t("no_fail", lang))
         return d
     if failed.all():
-        d.notes.append("every point fails: the lever fails everywhere in the explored ranges")
+        d.notes.append(t("all_fail", lang))
         return d
     if failed.sum() < MIN_FAILURES:
-        d.notes.append(f"only {int(failed.sum())} failing point(s): too few for PRIM (needs {MIN_FAILURES}); "
-                       "the lever works almost everywhere in the explored ranges")
+        d.notes.append(t("few_fail", lang, n=int(failed.sum()), need=MIN_FAILURES))
         return d
     if len(x) < 20:
-        d.notes.append(f"only {len(x)} uncertain points: PRIM boxes are fragile below about 20")
+        d.notes.append(t("few_points", lang, n=len(x)))
     d.boxes = prim_boxes(x, failed, min_density=min_density, max_boxes=max_boxes)
     return d

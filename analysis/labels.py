@@ -109,6 +109,31 @@ TEXT: dict[str, tuple[str, str]] = {
     "pairs": ("Runs (pairs)", "运行(配对)数"),
     "tornado_low": ("at low end", "低端"), "tornado_high": ("at high end", "高端"),
     "yuan": ("yuan", "元"), "million_yuan": ("million yuan", "百万元"),
+    "points_x_reps": ("{points} points × {reps} replications", "{points} 个设计点 × {reps} 次重复"),
+    "values_range": ("values / range", "取值/范围"), "meaning": ("meaning", "含义"),
+    # sensitivity checks
+    "chk_top": ("top parameter {name} is above the noise floor ({floor})", "排名第一的参数 {name} 高于噪声底线({floor})"),
+    "chk_ci": ("CI half-widths at most half the index for influential parameters (worst {worst})",
+               "有影响参数的置信区间半宽不超过指数的一半(最差 {worst})"),
+    "chk_halves_small": ("two halves of the sample agree (sample too small to split)", "样本两半结果一致(样本太小,无法拆分)"),
+    "chk_halves_rel": ("two halves of the sample agree (largest difference {diff}, {rel} of the largest mu*; allowed {tol})",
+                       "样本两半结果一致(最大差 {diff},为最大 mu* 的 {rel};允许 {tol})"),
+    "chk_halves": ("two halves of the sample agree (largest difference {diff}; allowed {tol})",
+                   "样本两半结果一致(最大差 {diff};允许 {tol})"),
+    "chk_dummy": ("the dummy ranks below every influential parameter (dummy rank {rank})",
+                  "虚拟参数排在所有有影响参数之后(虚拟参数排名 {rank})"),
+    "one_rep": ("one replication per point: the noise floor cannot be estimated", "每个设计点只有一次重复:无法估计噪声底线"),
+    # scenario discovery
+    "fail_gain": ("{lever} changes {indicator} by less than {gain} over the paired reference",
+                  "{lever} 使{indicator}相对配对参照的变化小于 {gain}"),
+    "fail_threshold_below": ("{prefix}{indicator} below {value}", "{prefix}{indicator}低于 {value}"),
+    "fail_threshold_above": ("{prefix}{indicator} above {value}", "{prefix}{indicator}高于 {value}"),
+    "fail_with": ("with {lever}, ", "在 {lever} 下,"),
+    "no_fail": ("no point fails: PRIM has nothing to find", "没有失效点:PRIM 无可发现"),
+    "all_fail": ("every point fails: the lever fails everywhere in the explored ranges", "所有点都失效:政策在探索范围内处处失效"),
+    "few_fail": ("only {n} failing point(s): too few for PRIM (needs {need}); the lever works almost everywhere in the explored ranges",
+                 "只有 {n} 个失效点:不足以运行 PRIM(至少需要 {need} 个);政策在探索范围内几乎处处有效"),
+    "few_points": ("only {n} uncertain points: PRIM boxes are fragile below about 20", "只有 {n} 个不确定性点:少于约20个时 PRIM 盒不稳定"),
 }
 
 

@@ -214,14 +214,16 @@ def _sensitivity_html(res: SensitivityResult, lang: str) -> str:
                      t("parameter", lang): t("dummy", lang) if r.parameter == DUMMY else param_label(r.parameter, lang),
                      res.index: f"{r.value:.3f}", "± (95%)": f"{r.conf:.3f}" if np.isfinite(r.conf) else "–",
                      t("above_floor", lang): t("yes", lang) if r.above_floor else t("no", lang)})
-    floor = (f"{res.noise_floor:.3g} ({res.floor_source})" if res.noise_floor is not None
-             and np.isfinite(res.noise_floor) else res.floor_source)
+    source = {"dummy": t("dummy", lang), "replications": t("replications", lang)}.get(res.floor_source,
+                                                                                        res.floor_source)
+    floor = (f"{res.noise_floor:.3g} ({source})" if res.noise_floor is not None
+             and np.isfinite(res.noise_floor) else source)
     checks = "".join(f'<li class="{"ok" if ok else "bad"}">{"✓" if ok else "✗"} {esc(text)}</li>'
                      for text, ok in res.checks)
     verdict = t("yes", lang) if res.enough else t("no", lang)
     head = (f"<h3>{esc(res.method)} — {esc(indicator_label(res.indicator, lang))}</h3>"
-            f"<p>{esc(t('noise_floor', lang))}: {esc(floor)}; {res.points} points × {res.replications} "
-            f"{esc(t('replications', lang).lower())}. <b>{esc(t('verdict', lang))}</b> "
+            f"<p>{esc(t('noise_floor', lang))}: {esc(floor)}; "
+            f"{esc(t('points_x_reps', lang, points=res.points, reps=res.replications))}. <b>{esc(t('verdict', lang))}</b> "
             f'<span class="{"ok" if res.enough else "bad"}">{esc(verdict)}</span></p>')
     notes = "".join(_p(n, "note") for n in res.notes)
     return head + _table(pd.DataFrame(rows)) + f"<ul>{checks}</ul>" + notes
@@ -241,6 +243,7 @@ def _discovery_html(d: Discovery, lang: str) -> str:
                 for r in b.limits.itertuples(index=False)) or "–"
             rows.append({t("box", lang): i, t("coverage", lang): f"{b.coverage:.0%}",
                          t("density", lang): f"{b.density:.0%}", t("mass", lang): f"{b.mass:.0%}",
+                         "lift": f"{b.lift:.1f}",
                          t("restricted", lang): lims})
         out.append(_table(pd.DataFrame(rows)))
     return "".join(out)
@@ -299,8 +302,8 @@ def _scenario_html(results: Any, lang: str) -> str:
     for k in results.varied_keys:
         vals = (results.sweep.get("vary") or {}).get(k)
         rng = vals if vals is not None else (design or {}).get("ranges", {}).get(k)
-        rows.append({t("parameter", lang): k, "values / range": json.dumps(rng, ensure_ascii=False),
-                     "meaning": param_meaning(k, lang)})
+        rows.append({t("parameter", lang): k, t("values_range", lang): json.dumps(rng, ensure_ascii=False),
+                     t("meaning", lang): param_meaning(k, lang)})
     if rows:
         out.append(_table(pd.DataFrame(rows)))
     sweep_file = results.dir / "sweep.toml"
@@ -407,7 +410,8 @@ def build_report(directory: str | os.PathLike[str], lang: str = "en", out: str |
             sa_parts.append(_p(t("sensitivity_none", lang, why="the sweep has no sampled [design] (grid only)"), "note"))
         for m in methods:
             try:
-                res = sensitivity(results, focus_ind, m, where=_grid_where(results, design) or None, seed=seed)
+                res = sensitivity(results, focus_ind, m, where=_grid_where(results, design) or None, seed=seed,
+                                  lang=lang)
             except (ValueError, KeyError) as e:
                 sa_parts.append(_p(f"{m}: " + t("sensitivity_none", lang, why=str(e)), "note"))
                 continue

@@ -58,6 +58,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.labels import t
+
 METHODS = ("sobol", "morris", "rbd_fast", "pawn")
 SAMPLE_FREE = ("rbd_fast", "pawn")
 DUMMY = "dummy"
@@ -250,7 +252,8 @@ def _halves(method: str, problem: dict[str, Any], X: np.ndarray, Y: np.ndarray,
 
 
 def sensitivity(results: Any, indicator: str, method: str, where: dict[str, Any] | None = None,
-                resamples: int = 200, seed: int | None = None, conf: float = 0.95) -> SensitivityResult:
+                resamples: int = 200, seed: int | None = None, conf: float = 0.95,
+                lang: str = "en") -> SensitivityResult:
     """Sensitivity indices of ``indicator`` by ``method`` (see the module note).
 
     ``where`` picks one cell of a ``[vary]`` grid crossed with the design (as in
@@ -294,7 +297,7 @@ def sensitivity(results: Any, indicator: str, method: str, where: dict[str, Any]
         source = "dummy"
     elif np.isnan(noise_var):
         floor, source = None, "unknown (one replication per point)"
-        notes.append("one replication per point: the noise floor cannot be estimated")
+        notes.append(t("one_rep", lang))
     elif method == "sobol":
         floor = float((noise_var / reps) / var_y) if var_y > 0 else float("nan")
         source = "replications"
@@ -323,17 +326,15 @@ def sensitivity(results: Any, indicator: str, method: str, where: dict[str, Any]
     real = table[table["parameter"] != DUMMY]
     top = real.iloc[0]
     if floor is not None and np.isfinite(floor):
-        checks.append((f"top parameter {top['parameter']} is above the noise floor ({floor:.3g})",
-                       bool(top["low"] > floor)))
+        checks.append((t("chk_top", lang, name=top["parameter"], floor=f"{floor:.3g}"), bool(top["low"] > floor)))
     infl = real[real["above_floor"]]
     if len(infl):
         rel = (infl["conf"] / infl["value"].abs()).max()
-        checks.append((f"CI half-widths at most half the index for influential parameters (worst {rel:.2f})",
-                       bool(rel <= 0.5)))
+        checks.append((t("chk_ci", lang, worst=f"{rel:.2f}"), bool(rel <= 0.5)))
     halves_df = None
     parts = _halves(method, problem, X, Y, design)
     if parts is None:
-        checks.append(("two halves of the sample agree (sample too small to split)", False))
+        checks.append((t("chk_halves_small", lang), False))
     else:
         (Xa, Ya), (Xb, Yb) = parts
         few = 0 if method == "pawn" else 10
@@ -344,16 +345,14 @@ def sensitivity(results: Any, indicator: str, method: str, where: dict[str, Any]
         if method == "morris":
             scale = float(np.nanmax(np.abs(value))) or 1.0
             ok = diff <= HALF_TOL_REL * scale
-            checks.append((f"two halves of the sample agree (largest difference {diff:.3g}, "
-                           f"{diff / scale:.0%} of the largest mu*; allowed {HALF_TOL_REL:.0%})", bool(ok)))
+            checks.append((t("chk_halves_rel", lang, diff=f"{diff:.3g}", rel=f"{diff / scale:.0%}",
+                             tol=f"{HALF_TOL_REL:.0%}"), bool(ok)))
         else:
-            checks.append((f"two halves of the sample agree (largest difference {diff:.3f}; allowed {HALF_TOL})",
-                           bool(diff <= HALF_TOL)))
+            checks.append((t("chk_halves", lang, diff=f"{diff:.3f}", tol=HALF_TOL), bool(diff <= HALF_TOL)))
     if method in SAMPLE_FREE:
         dummy_rank = int(table.loc[table["parameter"] == DUMMY, "rank"].iloc[0])
         worst_infl = int(infl["rank"].max()) if len(infl) else 0
-        checks.append((f"the dummy ranks below every influential parameter (dummy rank {dummy_rank})",
-                       bool(dummy_rank > worst_infl)))
+        checks.append((t("chk_dummy", lang, rank=dummy_rank), bool(dummy_rank > worst_infl)))
     enough = all(ok for _, ok in checks)
     return SensitivityResult(method=method, indicator=indicator, table=table, index=key, noise_floor=floor,
                              floor_source=source, points=len(Y), replications=reps, enough=enough,

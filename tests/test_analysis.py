@@ -282,6 +282,15 @@ def test_prim_finds_the_region_where_the_lever_fails(stores):
     assert lim.loc["labour_market.competitors_per_sector", "low"] == pytest.approx(10, abs=2.5)
 
 
+def test_prim_threshold_under_a_lever(stores):
+    res = stores["prim"]
+    d = discover(res, sweep_design(res), "sme_participation_rate", min_gain=None, threshold=0.4,
+                 lever={"policy.subsidy.cost_share": 0.5})
+    assert len(d.failed) == 60 and d.description.startswith("with policy.subsidy.cost_share = 0.5")
+    assert (d.failed == (d.x["labour_market.competitors_per_sector"] >= 10).to_numpy()).all()
+    assert d.boxes[0].density >= 0.8 and d.boxes[0].lift > 1
+
+
 def test_prim_on_real_model_returns_box_statistics(stores):
     res = stores["design"]
     design = sweep_design(res)
