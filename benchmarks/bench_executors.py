@@ -4,8 +4,9 @@ Usage::
 
     .venv/bin/python benchmarks/bench_executors.py [--runs 40] [--workers 2] [--json FILE]
 
-Two cases: runs of a fixed duration (a sleep, so the measure does not move
-when other jobs compete for the CPUs) and real baseline runs. The same sweep
+Two parts: real baseline runs, and runs of a fixed duration (a sleep) at two
+sweep sizes, whose difference gives the marginal overhead of one more run
+without the fixed costs of a sweep. The same sweep
 runs with the in-process executor (no dispatch), local processes and a Dask
 LocalCluster (chunks automatic, and one run per task), each into a fresh
 result directory. Each executor is started and warmed up first (pool or
@@ -76,7 +77,8 @@ def measure(spec: object, executor: str, workers: int, tmp: Path, chunk_size: in
     finally:
         handle.close()
     runs = pd.read_parquet(out / "runs.parquet")
-    assert (runs["status"] == "done").all()
+    bad = runs[runs["status"] != "done"]
+    assert bad.empty, f"{executor}: {len(bad)} runs not done, e.g. {bad['error'].iloc[0]}"
     n = len(runs)
     busy = float(runs["seconds"].sum())
     w = 1 if executor == "inprocess" else workers
@@ -86,50 +88,54 @@ def measure(spec: object, executor: str, workers: int, tmp: Path, chunk_size: in
             "overhead_per_run_ms": round(1000 * overhead, 1), "out": out}
 
 
+EXECUTORS = [("inprocess", None), ("local", None), ("dask", None), ("dask", 1)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=40, help="runs of the real model per executor")
-    ap.add_argument("--fixed-runs", type=int, default=80, help="runs of fixed duration per executor")
+    ap.add_argument("--fixed-runs", type=int, default=40, help="runs of fixed duration (and twice as many)")
     ap.add_argument("--fixed-seconds", type=float, default=0.1, help="duration of a fixed run (sleeping)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", help="also write the rows as JSON here")
     args = ap.parse_args()
     os.environ["CONSIM_TEST_RUN_SECONDS"] = str(args.fixed_seconds)  # read by the workers too
-    rows = []
+    rows, fixed_rows = [], []
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        cases = [("fixed run (sleep)", sweep_spec(args.fixed_runs, TINY, "experiments.testing:slow_synthetic_run")),
-                 ("baseline city, sim.run", sweep_spec(args.runs, {}))]
-        for case, spec in cases:
-            results = [measure(spec, "inprocess", 1, tmp),
-                       measure(spec, "local", args.workers, tmp),
-                       measure(spec, "dask", args.workers, tmp),
-                       measure(spec, "dask", args.workers, tmp, chunk_size=1)]
-            ref = experiments.load(results[0]["out"]).summary
-            for r in results[1:]:
-                pd.testing.assert_frame_equal(ref, experiments.load(r["out"]).summary)
-            for r in results:
-                r.pop("out")
-                r["case"] = case
-                rows.append(r)
-    table = pd.DataFrame(rows)
-    base_run = float(table[(table["case"].str.startswith("baseline")) & (table["executor"] == "inprocess")]["mean_run_s"].iloc[0])
-    fixed = table[table["case"].str.startswith("fixed")].copy()
-    fixed["share_of_baseline_run"] = (fixed["overhead_per_run_ms"] / 1000 / base_run).round(4)
-    table["share_of_own_run"] = (table["overhead_per_run_ms"] / 1000 / table["mean_run_s"]).round(4)
-    cols = ["case", "executor", "workers", "chunk_size", "runs", "startup_s", "wall_s", "mean_run_s", "overhead_per_run_ms",
-            "share_of_own_run"]
+        # 1. real baseline runs: wall time, and identical results on every executor
+        spec = sweep_spec(args.runs, {})
+        results = [measure(spec, ex, args.workers, tmp, chunk) for ex, chunk in EXECUTORS]
+        ref = experiments.load(results[0]["out"]).summary
+        for r in results:
+            pd.testing.assert_frame_equal(ref, experiments.load(r.pop("out")).summary)
+            r["overhead_share_of_run"] = round(r["overhead_per_run_ms"] / 1000 / r["mean_run_s"], 4)
+            rows.append(r)
+        base_run = results[0]["mean_run_s"]
+        # 2. fixed-duration runs at two sizes: the marginal overhead of one more run
+        small = sweep_spec(args.fixed_runs, TINY, "experiments.testing:slow_synthetic_run")
+        large = sweep_spec(2 * args.fixed_runs, TINY, "experiments.testing:slow_synthetic_run")
+        for ex, chunk in EXECUTORS:
+            a_, b_ = measure(small, ex, args.workers, tmp, chunk), measure(large, ex, args.workers, tmp, chunk)
+            w = a_["workers"]
+            busy_a, busy_b = a_["mean_run_s"] * a_["runs"], b_["mean_run_s"] * b_["runs"]
+            marginal = ((b_["wall_s"] - a_["wall_s"]) * w - (busy_b - busy_a)) / (b_["runs"] - a_["runs"])
+            fixed_cost = a_["wall_s"] - (busy_a + a_["runs"] * marginal) / w
+            fixed_rows.append({"executor": ex, "workers": w, "chunk_size": chunk or "auto",
+                               "startup_s": a_["startup_s"], "per_sweep_s": round(fixed_cost, 2),
+                               "overhead_per_run_ms": round(1000 * marginal, 1),
+                               "share_of_baseline_run": round(marginal / base_run, 4)})
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(table[cols].to_string(index=False))
-        print(f"\nmean baseline run (in-process, serial): {base_run:.3f} s")
-        print("executor overhead per run, measured with fixed-duration runs (immune to CPU contention), "
-              "as a share of a baseline run:")
-        print(fixed[["executor", "workers", "chunk_size", "overhead_per_run_ms", "share_of_baseline_run"]].to_string(index=False))
-    print("\nstartup_s: creating the executor and importing the model in every worker (paid once per sweep).")
-    print("overhead per run = (wall x workers - sum of the runs' own seconds) / runs after start-up: dispatch, "
-          "pickling, the store's Parquet writes and the idle tail. Results identical across executors: yes")
+        print(f"Real baseline runs ({args.runs} per executor, {args.workers} workers); results identical: yes")
+        print(pd.DataFrame(rows).to_string(index=False))
+        print(f"\nExecutor overhead per run (marginal, from {args.fixed_runs} vs {2 * args.fixed_runs} runs of "
+              f"{args.fixed_seconds} s), as a share of a baseline run ({base_run:.3f} s, in-process):")
+        print(pd.DataFrame(fixed_rows).to_string(index=False))
+    print("\nstartup_s: starting the pool or cluster and importing the model in every worker (once per sweep);")
+    print("per_sweep_s: the rest of the fixed cost of a sweep (plan, store set-up, git and provenance, final runs.parquet);")
+    print("overhead_per_run_ms: worker-seconds per run not spent in the run (dispatch, pickling, Parquet batches, scheduling).")
     if args.json:
-        Path(args.json).write_text(json.dumps(rows + fixed.to_dict("records"), indent=2))
+        Path(args.json).write_text(json.dumps({"real": rows, "marginal": fixed_rows}, indent=2))
 
 
 if __name__ == "__main__":

@@ -55,7 +55,14 @@ from experiments.provenance import (
 from experiments.seeds import replication_seeds
 from experiments.store import PLAN_COLUMNS, Store, attempts_frame, empty_summary
 from experiments.sweepfile import SweepSpec, resolve_run_function
-from experiments.worker import ChunkReport, ChunkTask, RunSpec, run_chunk, worker_name
+from experiments.worker import (
+    ChunkReport,
+    ChunkTask,
+    RunSpec,
+    committed_report,
+    run_chunk,
+    worker_name,
+)
 from sim.errors import InputError
 
 #: Seconds between rewrites of runs.parquet while a sweep runs.
@@ -139,6 +146,16 @@ def _check_identity(store: Store, doc: dict[str, Any]) -> None:
             )
 
 
+def auto_chunk_size(runs: int, slots: int) -> int:
+    """Runs per task: about eight tasks per slot, at most :data:`MAX_AUTO_CHUNK`.
+
+    Small enough that a killed worker or driver loses little (at most one
+    chunk per worker) and the progress bar moves; large enough that dispatch
+    and one batch of files per chunk stay cheap next to the runs.
+    """
+    return max(1, min(MAX_AUTO_CHUNK, math.ceil(runs / (8 * max(1, slots)))))
+
+
 def _chunks(runs: list[RunSpec], size: int) -> list[list[RunSpec]]:
     return [runs[i:i + size] for i in range(0, len(runs), size)]
 
@@ -212,7 +229,7 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike[str], *, executor: str = "
         done_now = 0
         if todo_specs:
             handle = executor_handle or make_executor(executor, workers, scheduler)
-            size = chunk_size or spec.chunk_size or max(1, min(MAX_AUTO_CHUNK, math.ceil(len(todo_specs) / (4 * handle.slots()))))
+            size = chunk_size or spec.chunk_size or auto_chunk_size(len(todo_specs), handle.slots())
             done_now, failures = _dispatch(store, spec, handle, _chunks(todo_specs, size), session_id, retries,
                                            run_callable, prog, done0)
         prog.close()
@@ -327,8 +344,9 @@ def _dispatch(store: Store, spec: SweepSpec, handle: ExecutorHandle, chunks: lis
             except Exception as exc:  # noqa: BLE001 - the task died with its worker
                 broken = broken or (isinstance(exc, cf.process.BrokenProcessPool) and gen == generation)
                 if store.is_committed(batch):  # it finished before dying
-                    summary = store.read_summary([batch])
-                    done_now += len(summary)
+                    report = committed_report(store, batch)
+                    done_now += len(report.done)
+                    failures.update(report.failed)
                     continue
                 error = f"worker died: {type(exc).__name__}: {exc}"
                 for run in runs:

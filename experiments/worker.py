@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from experiments.provenance import code_fingerprint
@@ -150,6 +151,16 @@ def _check_result(res: Any, keep: tuple[str, ...]) -> None:
             raise ValueError(f"the run's timeseries lacks column(s) {', '.join(lack)}")
 
 
+def committed_report(store: Store, batch: str) -> ChunkReport:
+    """The report of a batch already in the store (a task that ran before)."""
+    report = ChunkReport(batch=batch, worker=worker_name(), already_committed=True)
+    report.done = sorted(set(store.read_summary([batch])["run_id"].astype(int)))
+    att = store.read_attempts([batch])
+    fails = att[(att["status"] != "done") & ~att["run_id"].isin(report.done)].drop_duplicates("run_id", keep="last")
+    report.failed = dict(zip(fails["run_id"].astype(int), fails["error"], strict=True))
+    return report
+
+
 def run_chunk(task: ChunkTask) -> ChunkReport:
     """Run every run of ``task``, write them to the store as one batch, return a report."""
     t_task = time.perf_counter()
@@ -157,19 +168,15 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
     me = worker_name()
     report = ChunkReport(batch=task.batch, worker=me)
     if store.is_committed(task.batch):
-        report.already_committed = True
-        att = store.read_attempts([task.batch])
-        report.done = sorted(set(store.read_summary([task.batch])["run_id"].astype(int)))
-        fails = att[(att["status"] != "done") & ~att["run_id"].isin(report.done)]
-        report.failed = dict(zip(fails["run_id"].astype(int), fails["error"], strict=True))
-        return report
+        return committed_report(store, task.batch)
     fn = task.run_callable or resolve_run_function(task.run_function)
     mismatch = None
     if task.code_fingerprint and code_fingerprint() != task.code_fingerprint:
         mismatch = CodeMismatch(f"this worker's model code (sim/ fingerprint {code_fingerprint()}) differs from the "
                                 f"driver's ({task.code_fingerprint}); update the worker's checkout and --resume")
     summaries: list[dict[str, Any]] = []
-    series: list[pd.DataFrame] = []
+    series: dict[str, list[np.ndarray]] = {c: [] for c in ("run_id", "step", "year", *task.keep)}
+    scenarios: dict[int, Scenario] = {}  # one validated scenario per design point in the chunk
     attempts: list[dict[str, Any]] = []
     for run in task.runs:
         for attempt in range(1, task.retries + 2):
@@ -178,7 +185,11 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
             try:
                 if mismatch is not None:
                     raise mismatch
-                scenario = task.base.with_overrides(run.overrides, source=f"run {run.run_id}") if run.overrides else task.base
+                scenario = scenarios.get(run.point_id)
+                if scenario is None:
+                    scenario = (task.base.with_overrides(run.overrides, source=f"run {run.run_id}")
+                                if run.overrides else task.base)
+                    scenarios[run.point_id] = scenario
                 res = call_with_time_limit(lambda sc=scenario, seed=run.seed: fn(sc, seed), task.time_limit)
                 _check_result(res, task.keep)
             except Exception as exc:  # noqa: BLE001 - a run's failure is data
@@ -196,9 +207,12 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
             row.update({k: float(v) for k, v in res.summary.items() if isinstance(v, (int, float))})
             summaries.append(row)
             if task.keep:
-                ts = res.timeseries[["step", "year", *task.keep]].copy()
-                ts.insert(0, "run_id", run.run_id)
-                series.append(ts.astype({"run_id": "int64", "step": "int64", "year": "int64"}))
+                ts = res.timeseries
+                series["run_id"].append(np.full(len(ts), run.run_id, dtype=np.int64))
+                series["step"].append(ts["step"].to_numpy(dtype=np.int64))
+                series["year"].append(ts["year"].to_numpy(dtype=np.int64))
+                for name in task.keep:
+                    series[name].append(ts[name].to_numpy(dtype=np.float64))
             attempts.append({"run_id": run.run_id, "attempt": attempt, "status": "done", "error": "",
                              "traceback": "", "seconds": seconds, "started": started, "finished": time.time(),
                              "worker": me, "batch": task.batch})
@@ -212,7 +226,8 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
     if summaries:
         first = ["run_id", *INDICATOR_NAMES]
         summary = summary[first + [c for c in summary.columns if c not in first]].astype({"run_id": "int64"})
-    timeseries = pd.concat(series, ignore_index=True) if series else None
+    timeseries = (pd.DataFrame({c: np.concatenate(parts) for c, parts in series.items()})
+                  if task.keep and series["run_id"] else None)
     store.write_batch(task.batch, summary, timeseries, attempts_frame(attempts))
     report.task_seconds = time.perf_counter() - t_task
     return report

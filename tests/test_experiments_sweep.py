@@ -138,6 +138,10 @@ samples = 4
     assert len(exp) == 32 and {"scenario", "policy", "model", "policy.subsidy.cost_share"} <= set(exp.columns)
     assert outcomes["firm_participation_rate"].shape == (32,)
     assert outcomes["firm_participation_rate_series"].shape == (32, 24)
+    feature_scoring = pytest.importorskip("ema_workbench.analysis.feature_scoring")
+    levers = exp[["policy.subsidy.cost_share", "policy.platform.placement_matching"]]
+    scores = feature_scoring.get_feature_scores_all(levers, {"firm_participation_rate": outcomes["firm_participation_rate"]})
+    assert scores.shape == (2, 1)
 
 
 # ---------------------------------------------------------------- failures are data

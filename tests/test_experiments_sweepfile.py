@@ -183,3 +183,16 @@ def test_unimportable_run_function_is_an_input_error(tmp_path):
 def test_status_of_a_directory_without_a_sweep_exits_2(tmp_path):
     proc = subprocess.run([*CONSIM, "status", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 2 and "not a sweep result directory" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_progress_line_shows_done_failed_rate_and_time_left():
+    import io
+
+    from experiments.progress import Progress
+
+    buf = io.StringIO()
+    prog = Progress(200, done=50, stream=buf, label="levers")
+    prog.t0 -= 10.0  # ten seconds in
+    prog.update(70, 2, force=True)
+    line = buf.getvalue()
+    assert "72/200 runs" in line and "70 done, 2 failed" in line and "2.2 runs/s" in line and "left 00:58" in line
