@@ -62,18 +62,35 @@ def test_tooltips_carry_meaning_unit_range_and_key(lang):
         assert p.allowed() in tip
 
 
-def test_sliders_cover_the_explore_range_and_the_current_value():
-    from sim.dashboard.app import _nice_step, slider_range
+def test_slider_grids_hold_the_preset_values():
+    """A browser slider snaps to min + k*step: every preset value must be on its grid."""
+    from sim.dashboard.app import controllable, slider_spec, snap
 
+    presets = [load_preset(n) for n in preset_names()] or [Scenario()]
     for p in PARAMETERS:
-        if not p.numeric:
+        if not (p.numeric and controllable(p)):
             continue
-        lo, hi = slider_range(p, p.default)
-        assert lo <= p.default <= hi
-        step = _nice_step(lo, hi, p.kind)
-        assert step > 0 and (hi - lo) / step <= 200
-        if p.kind == "int":
-            assert float(step).is_integer()
+        for sc in presets:
+            v = sc.get(p.key)
+            lo, hi, step = slider_spec(p, v, v)
+            assert lo <= v <= hi, p.key
+            assert 20 <= (hi - lo) / step <= 1000 or p.kind == "int", (p.key, lo, hi, step)
+            k = (v - lo) / step
+            assert abs(k - round(k)) < 1e-6, (p.key, v, lo, step)
+            assert snap(v, lo, step, p.kind) == v, p.key
+            if p.kind == "int":
+                assert float(step).is_integer() and step >= 1
+
+
+def test_slider_ends_stay_near_the_default_for_huge_ranges():
+    from sim.dashboard.app import slider_ends
+    from sim.parameters import BY_KEY
+
+    lo, hi = slider_ends(BY_KEY["firms.reputation_value_anchor"])
+    assert lo == 0 and 8000 <= hi <= 20000
+    assert slider_ends(BY_KEY["policy.subsidy.cost_share"]) == (0.0, 1.0)
+    lo, hi = slider_ends(BY_KEY["years"])
+    assert lo == 1 and 10 < hi <= 50
 
 
 # ---------------------------------------------------------------- languages

@@ -127,6 +127,18 @@ def test_dashboard_in_headless_chromium(server):
             chart = page.locator(".consim-chart-money img")
             money0 = chart.screenshot()
 
+            # Drawing the controls must not move any of them (a slider snapping the
+            # preset's value to its grid would): open every panel, nothing is marked changed.
+            headers = page.locator(".consim-group")
+            for i in range(1, headers.count()):
+                headers.nth(i).click()
+            page.wait_for_timeout(1500)
+            moved = [t for t in page.locator(".consim-param-label").all_inner_texts() if "●" in t]
+            assert not moved, f"controls changed by themselves: {moved}"
+            assert page.locator(".consim-pending").count() == 0
+            for i in range(1, headers.count()):
+                headers.nth(i).click()
+
             # Move a lever: the subsidy's cost share, from 0 to about 0.7 (click on its slider track).
             label = page.locator(".consim-p-policy-subsidy-cost_share .consim-param-label")
             label0 = label.inner_text()

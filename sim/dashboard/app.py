@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import os
 import time
 from typing import Any
@@ -262,23 +263,74 @@ def reset() -> None:
 
 
 # ---------------------------------------------------------------- controls
-def _nice_step(lo: float, hi: float, kind: str) -> float:
-    span = max(hi - lo, 1e-12)
-    raw = span / 100.0
-    mag = 10 ** _floor_log10(raw)
-    for m in (1, 2, 5, 10):
-        if raw <= m * mag:
-            step = m * mag
-            break
-    if kind == "int":
-        return max(1, int(round(step)))
-    return float(f"{step:.6g}")
+NICE_MANTISSAS = (1.0, 2.0, 2.5, 5.0)
 
 
-def _floor_log10(x: float) -> int:
-    import math
+def _nice_numbers(low: float, high: float) -> list[float]:
+    """Numbers m x 10^k (m in 1, 2, 2.5, 5) between ``low`` and ``high``."""
+    out = []
+    k = math.floor(math.log10(max(low, 1e-12))) - 1
+    while True:
+        for m in NICE_MANTISSAS:
+            x = float(f"{m * 10.0 ** k:.6g}")
+            if x > high:
+                return out
+            if x >= low:
+                out.append(x)
+        k += 1
 
-    return math.floor(math.log10(x))
+
+def _nice_ceil(x: float) -> float:
+    """The smallest m x 10^k (m in 1, 2, 2.5, 5, 10) at or above ``x`` > 0."""
+    return _nice_numbers(x, x * 10.0 + 1e-12)[0]
+
+
+def slider_ends(p: Param) -> tuple[float, float]:
+    """The range a slider covers: the declared explore range, else the allowed range.
+
+    An allowed range far wider than the default (reputation value: 0 to 1,000,000
+    yuan, default 2,000) would make the default unreachable on a slider, so it is
+    cut to a nice number near four times the default.
+    """
+    if p.explore is not None:
+        return float(p.explore[0]), float(p.explore[1])
+    d = float(p.default)
+    lo = float(p.low) if p.low is not None else min(0.0, d)
+    hi = float(p.high) if p.high is not None else lo + 4 * max(d - lo, 1.0)
+    if d > lo and hi - lo > 20 * (d - lo):
+        hi = min(hi, _nice_ceil(lo + 4 * (d - lo)))
+    return lo, hi
+
+
+def slider_spec(p: Param, value: Any, base: Any) -> tuple[float, float, float]:
+    """Slider ``(min, max, step)`` for ``p``: covers ``value`` and has ``base`` on its grid.
+
+    The browser's slider snaps its value to ``min + k * step``; a preset value off
+    that grid would be silently changed the moment the slider is drawn. The step
+    is the nice number closest to 1/100 of the range that puts ``base`` (the
+    preset's value) on the grid; integers step by whole numbers.
+    """
+    lo, hi = slider_ends(p)
+    lo, hi = min(lo, float(value), float(base)), max(hi, float(value), float(base))
+    span = max(hi - lo, 1e-9)
+    target = span / 100.0
+    candidates = _nice_numbers(span / 1000.0, span / 20.0)
+    if p.kind == "int":
+        candidates = [c for c in candidates if c >= 1 and float(c).is_integer()] or [1.0]
+    candidates.sort(key=lambda c: abs(math.log(c / target)))
+    for step in candidates:
+        k = (float(base) - lo) / step
+        if abs(k - round(k)) < 1e-6:
+            return lo, hi, (int(step) if p.kind == "int" else step)
+    step = candidates[0]  # no nice step fits: move the grid's origin onto the base value
+    lo = float(base) - step * math.floor((float(base) - lo) / step + 1e-9)
+    return lo, hi, (int(step) if p.kind == "int" else step)
+
+
+def snap(v: float, lo: float, step: float, kind: str) -> float | int:
+    """A slider position as a clean parameter value on the grid (no 0.30000000000000004)."""
+    x = lo + round((float(v) - lo) / step) * step
+    return int(round(x)) if kind == "int" else float(f"{x:.10g}")
 
 
 def format_value(p: Param, v: Any, lang_code: str) -> str:
@@ -295,12 +347,6 @@ def format_value(p: Param, v: Any, lang_code: str) -> str:
     if abs(v) >= 100:
         return f"{v:,.1f}".rstrip("0").rstrip(".")
     return f"{v:.3f}".rstrip("0").rstrip(".") or "0"
-
-
-def slider_range(p: Param, v: Any) -> tuple[float, float]:
-    """Slider ends: the declared explore range, widened to hold the current value."""
-    lo, hi = p.explore_range() or (0.0, max(1.0, float(v) * 2))
-    return min(float(lo), float(v)), max(float(hi), float(v))
 
 
 def css_key(key: str) -> str:
@@ -322,11 +368,12 @@ def ParamControl(p: Param, value: Any, base_value: Any, lang_code: str) -> None:
         with solara.Tooltip(i18n.param_tooltip(p, lang_code)):
             solara.Text(("● " if changed else "") + caption, style=style, classes=["consim-param-label"])
         if p.kind in ("int", "float", "share"):
-            lo, hi = slider_range(p, value)
-            step = _nice_step(lo, hi, p.kind)
+            lo, hi, step = slider_spec(p, value, base_value)
 
-            def on_slide(v: Any, key: str = p.key, kind: str = p.kind) -> None:
-                set_value(key, int(round(float(v))) if kind == "int" else float(v))
+            def on_slide(v: Any, key: str = p.key, kind: str = p.kind, current: Any = value) -> None:
+                if v is None or abs(float(v) - float(current)) < 0.49 * step:
+                    return  # the slider settling on its grid, not a move
+                set_value(key, snap(v, lo, step, kind))
 
             rv.Slider(v_model=value, on_v_model=on_slide, min=lo, max=hi, step=step, dense=True,
                       hide_details=True, thumb_label=False, class_="consim-slider")
