@@ -950,13 +950,16 @@ class ConsortiumModel(Model):
     # ------------------------------------------------------------------ indicators
     def _update_indicators(self) -> None:
         fs, ss, g = self.firm_state, self.school_state, self.graduates
-        engaged = fs.engagement >= 1
-        n_part = int(engaged.sum())
+        # firms by (level, anchor) in one pass; a share of firms is count / count, as the mean of a mask
+        n = fs.n
+        c = np.bincount(fs.engagement * 2 + fs.is_anchor, minlength=6).tolist() if n else [0] * 6
+        n_sme, n_anchor = c[0] + c[2] + c[4], c[1] + c[3] + c[5]
+        n_part = c[2] + c[3] + c[4] + c[5]
         ind = self._held.copy()
-        ind["firm_participation_rate"] = float(engaged.mean()) if fs.n else 0.0
-        ind["sme_participation_rate"] = float(engaged[~fs.is_anchor].mean()) if (~fs.is_anchor).any() else 0.0
-        ind["anchor_participation_rate"] = float(engaged[fs.is_anchor].mean()) if fs.is_anchor.any() else 0.0
-        ind["deep_engagement_share"] = float((fs.engagement == 2).mean()) if fs.n else 0.0
+        ind["firm_participation_rate"] = n_part / n if n else 0.0
+        ind["sme_participation_rate"] = (c[2] + c[4]) / n_sme if n_sme else 0.0
+        ind["anchor_participation_rate"] = (c[3] + c[5]) / n_anchor if n_anchor else 0.0
+        ind["deep_engagement_share"] = (c[4] + c[5]) / n if n else 0.0
         ind["school_effort_index"] = float(ss.effort.mean()) if ss.n else 0.0
         ind["firm_effort_index"] = float(eco.EFFORT_BY_LEVEL[fs.engagement].mean()) if fs.n else 0.0
         ind["engagement_gap"] = ind["school_effort_index"] - ind["firm_effort_index"]
