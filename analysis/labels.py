@@ -113,6 +113,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "values_range": ("values / range", "取值/范围"), "meaning": ("meaning", "含义"),
     # sensitivity checks
     "chk_top": ("top parameter {name} is above the noise floor ({floor})", "排名第一的参数 {name} 高于噪声底线({floor})"),
+    "chk_floor_unknown": ("the noise floor is known (it is not: one replication per point)",
+                          "噪声底线已知(未知:每个设计点只有一次重复)"),
     "chk_ci": ("CI half-widths at most half the index for influential parameters (worst {worst})",
                "有影响参数的置信区间半宽不超过指数的一半(最差 {worst})"),
     "chk_halves_small": ("two halves of the sample agree (sample too small to split)", "样本两半结果一致(样本太小,无法拆分)"),

@@ -39,10 +39,12 @@ replication noise (Sobol', Morris).
 Confidence intervals are SALib's bootstrap intervals (``*_conf`` half-widths,
 ``num_resamples`` resamples), and for PAWN a bootstrap over design points done
 here. The verdict "sample large enough?" combines four checks, each reported:
-(1) the top-ranked parameter's lower CI bound is above the noise floor;
+(1) the noise floor is known and the top-ranked parameter's lower CI bound
+is above it;
 (2) for every parameter above the floor, the CI half-width is at most half
 the index; (3) indices computed on the two halves of the sample (first and
-second half of Saltelli blocks, Morris trajectories or rows) differ by at most
+second half of Saltelli blocks, Morris trajectories or rows; at least 16
+blocks, 8 trajectories or 32 rows are needed to split) differ by at most
 0.1 (normalised indices) or 20% of the largest ``mu*``; (4) the dummy, where
 there is one, ranks below every parameter declared influential.
 """
@@ -235,17 +237,17 @@ def _halves(method: str, problem: dict[str, Any], X: np.ndarray, Y: np.ndarray,
     if method == "sobol":
         block = 2 * D + 2 if design.get("second_order") else D + 2
         blocks = n // block
-        if blocks < 4:
+        if blocks < 16:
             return None
         cut = (blocks // 2) * block
     elif method == "morris":
         block = D + 1
         traj = n // block
-        if traj < 4:
+        if traj < 8:
             return None
         cut = (traj // 2) * block
     else:
-        if n < 16:
+        if n < 32:
             return None
         cut = n // 2
     return (X[:cut], Y[:cut]), (X[cut:], Y[cut:])
@@ -325,7 +327,9 @@ def sensitivity(results: Any, indicator: str, method: str, where: dict[str, Any]
     checks: list[tuple[str, bool]] = []
     real = table[table["parameter"] != DUMMY]
     top = real.iloc[0]
-    if floor is not None and np.isfinite(floor):
+    if floor is None or not np.isfinite(floor):
+        checks.append((t("chk_floor_unknown", lang), False))
+    else:
         checks.append((t("chk_top", lang, name=top["parameter"], floor=f"{floor:.3g}"), bool(top["low"] > floor)))
     infl = real[real["above_floor"]]
     if len(infl):

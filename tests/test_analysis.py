@@ -385,3 +385,27 @@ def test_analysis_never_imports_the_model():
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"import sim\.run|from sim\.run|from sim import .*\brun\b|ConsortiumModel|sim\.model",
                              text), path.name
+
+
+def test_one_replication_leaves_the_sobol_floor_unknown_and_the_verdict_no(tmp_path):
+    res = _sweep({"name": "s1", "base": "baseline", "seed": 1, "replications": 1, "years": 1, "keep": "none",
+                  "design": {"method": "sobol", "samples": 32, "ranges": {
+                      "policy.subsidy.cost_share": [0.0, 1.0], "firms.peer_weight": [0.0, 3.0]}}},
+                 tmp_path / "s1", run_function=additive_run)
+    sa = sensitivity(res, "sme_participation_rate", "sobol")
+    assert sa.noise_floor is None and not sa.enough
+    assert any("noise floor is known" in text and not ok for text, ok in sa.checks)
+
+
+def test_report_handles_choice_and_bool_levers(tmp_path):
+    from experiments.testing import synthetic_run
+
+    res = _sweep({"name": "choice", "base": "baseline", "seed": 1, "replications": 2, "years": 1,
+                  "vary": {"policy.governance.legal_status": ["council", "registered_entity"],
+                           "policy.governance.ip_contracts": [False, True]}},
+                 tmp_path / "choice", run_function=synthetic_run)
+    d = sweep_design(res)
+    assert d.reference == {"policy.governance.legal_status": "council", "policy.governance.ip_contracts": False}
+    rep = build_report(res.dir, out=tmp_path / "c.html")
+    assert "heatmap" in rep.figures and "dose_response" not in rep.figures
+    assert len(rep.headline) == 4
