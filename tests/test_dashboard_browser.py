@@ -180,6 +180,10 @@ def test_dashboard_in_headless_chromium(server):
             page.wait_for_selector(".consim-now table", timeout=20_000)
             spent = _now_row(page, "subsidy spent")
             assert len(spent) == 4, spent  # label, yours, reference, difference
+            # The expected effect of a subsidy, shown against the same-seed reference.
+            assert float(spent[3].replace(",", "")) > 0, spent
+            sme = _now_row(page, "sme participation rate")
+            assert float(sme[3]) > 0, sme
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard-en.png"), full_page=True)
 
