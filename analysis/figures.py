@@ -291,8 +291,8 @@ def prim_scatter(disc: Any, box_index: int = 0, lang: str = "en") -> Figure | No
     ax = fig.add_subplot()
     xv, yv = disc.x[cols[0]].astype(float), disc.x[cols[1]].astype(float)
     ok = ~disc.failed
-    ax.scatter(xv[ok], yv[ok], s=18, color="#9bb7d4", label="ok")
-    ax.scatter(xv[~ok], yv[~ok], s=22, color="#c0392b", marker="x", label="fail")
+    ax.scatter(xv[ok], yv[ok], s=18, color="#9bb7d4", label=t("works", lang))
+    ax.scatter(xv[~ok], yv[~ok], s=22, color="#c0392b", marker="x", label=t("fails", lang))
     lows = {r.parameter: (r.low, r.high) for r in lim.itertuples()}
     x0, x1 = lows.get(cols[0], (xv.min(), xv.max()))
     y0, y1 = lows.get(cols[1], (yv.min(), yv.max()))
@@ -342,7 +342,7 @@ def network(snapshot: dict[str, Any], lang: str = "en", title: str = "") -> Figu
                    linewidths=0.3, zorder=2)
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], marker="o", ls="", color=c, label=lab)
+    handles = [Line2D([], [], marker="o", ls="", color=c, label=t(f"eng_{lab}", lang))
                for lab, c in ENGAGEMENT_COLOURS.items()]
     ax.legend(handles=handles, fontsize=7, loc="lower right")
     ax.set_aspect("equal")

@@ -109,6 +109,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "pairs": ("Runs (pairs)", "运行(配对)数"),
     "tornado_low": ("at low end", "低端"), "tornado_high": ("at high end", "高端"),
     "yuan": ("yuan", "元"), "million_yuan": ("million yuan", "百万元"),
+    "eng_none": ("not engaged", "未参与"), "eng_shallow": ("shallow", "浅度参与"), "eng_deep": ("deep", "深度参与"),
+    "works": ("lever works", "政策有效"), "fails": ("lever fails", "政策失效"),
     "points_x_reps": ("{points} points × {reps} replications", "{points} 个设计点 × {reps} 次重复"),
     "values_range": ("values / range", "取值/范围"), "meaning": ("meaning", "含义"),
     # sensitivity checks
