@@ -355,3 +355,9 @@ def test_offline_assets_are_installed():
     from sim.dashboard.serve import check_offline_assets
 
     assert check_offline_assets() is None
+
+
+def test_every_choice_value_has_a_label_in_both_languages():
+    for p in PARAMETERS:
+        for c in p.choices:
+            assert c in i18n.CHOICES_EN and c in i18n.CHOICES_ZH, (p.key, c)

@@ -194,6 +194,7 @@ def only_reference_changed() -> bool:
 
 def set_compare(on: bool) -> None:
     """Toggle compare mode, keeping the run's progress (deterministic replay)."""
+    playing.set(False)
     compare.set(on)
     run = current_run.value
     if run is not None and only_reference_changed():
@@ -202,6 +203,7 @@ def set_compare(on: bool) -> None:
 
 def set_reference_kind(kind: str) -> None:
     """Choose the reference run, keeping the run's progress."""
+    playing.set(False)
     reference_kind.set(kind)
     run = current_run.value
     if run is not None and compare.value and only_reference_changed():

@@ -135,12 +135,16 @@ CHOICES_ZH: dict[str, str] = {
     "all": "全部企业", "sme": "仅中小企业", "anchor": "仅链主企业",
     "none": "无证书", "portable": "全国通用证书", "employer_ladder": "与企业薪酬阶梯挂钩(海天模式)",
     "council": "理事会(非法人)", "registered_entity": "注册实体(法人)",
+    "logit": "按预期收益(有限理性)", "imitation": "模仿收益更高者",
+    "network": "网络邻居", "population": "全体企业",
 }
 
 CHOICES_EN: dict[str, str] = {
     "all": "all firms", "sme": "SMEs only", "anchor": "anchor firms only",
     "none": "none", "portable": "nationally portable", "employer_ladder": "firm's pay ladder (Haitian model)",
     "council": "council (no legal personality)", "registered_entity": "registered entity",
+    "logit": "expected value (logit)", "imitation": "imitate better-off firms",
+    "network": "network neighbours", "population": "all firms",
 }
 
 
