@@ -3,7 +3,9 @@
 ``python benchmarks/profile_run.py`` profiles the baseline city (seed 1,
 build, warm-up and recorded years); ``--size 100x`` the hundredfold city.
 Two tables: by own time (where the CPU goes) and by cumulative time (which
-phase of the model it belongs to), each function's share of the run.
+phase of the model it belongs to), each function's share of the run. Times
+are the process's CPU time (the profiler's clock), so other jobs on the
+machine do not distort the shares.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sc = scenario(SIZES[args.size], args.preset)
     run(sc, args.seed)  # imports and first-call costs out of the way
-    prof = cProfile.Profile()
+    prof = cProfile.Profile(time.process_time)  # CPU time: a busy shared machine does not distort the shares
     t0 = time.process_time()
     prof.enable()
     run(sc, args.seed)
