@@ -250,9 +250,12 @@ def draw_chart(title_key: str, names: Sequence[str], ts: pd.DataFrame, ref: pd.D
     for y in policy_years:
         ax.axvline(y - 1, color="#7a4cc2", ls=":", lw=1.2, alpha=0.9)
     ind = BY_NAME[names[0]]
-    if money and not ts.empty:
+    if money:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, p: _money(v, p, lang)))
-        ax.set_ylim(bottom=0)
+        if ts.empty:
+            ax.set_ylim(0, 1e6)
+        else:
+            ax.set_ylim(bottom=0)
         ax.set_ylabel(text("yuan_axis", lang), fontsize=8)
     elif ind.low is not None and ind.high is not None:
         lo = min(BY_NAME[n].low or 0.0 for n in names)
