@@ -225,6 +225,17 @@ def _round_trips(sc: Scenario, folder) -> None:
     assert Scenario.load(path) == sc
 
 
+def _coverage_events(sc: Scenario) -> None:
+    """Label edge features, so ``--hypothesis-show-statistics`` shows how often they were generated."""
+    firms = sc.get("population.smes") + sc.get("population.anchor_firms")
+    schools = sum(sc.get(f"population.schools.{t}") for t in ("secondary", "higher", "undergraduate"))
+    event("no firms" if firms == 0 else "firms")
+    event("no schools" if schools == 0 else "schools")
+    event(f"policy schedule entries: {len(sc.get('policy.schedule'))}")
+    event(f"decision rule: {sc.get('firms.decision_rule')}")
+    event(f"years: {sc.get('years')}")
+
+
 @hsettings(parent=profile("ci"))
 @given(sc=scenarios(), seed=seeds)
 def test_generated_scenarios_keep_every_invariant(sc, seed, tmp_path_factory):
@@ -233,6 +244,7 @@ def test_generated_scenarios_keep_every_invariant(sc, seed, tmp_path_factory):
     _round_trips(sc, tmp_path_factory.mktemp("rt"))
     again = seed % 3 == 0
     event("same seed run twice" if again else "run once")
+    _coverage_events(sc)
     check_run(sc, seed, same_seed_again=again)
 
 
@@ -243,5 +255,6 @@ def test_generated_scenarios_keep_every_invariant(sc, seed, tmp_path_factory):
 def test_generated_scenarios_long_run(sc, seed, tmp_path_factory):
     """The documented long run: thousands of scenarios, each also run twice with its seed."""
     assume(known_core_bug(sc) is None)
+    _coverage_events(sc)
     _round_trips(sc, tmp_path_factory.mktemp("rt"))
     check_run(sc, seed, same_seed_again=True)
