@@ -720,3 +720,57 @@ def test_bad_command_line_arguments_exit_2_with_one_paragraph(argv, named, capsy
     assert named in err and "Traceback" not in err and "\n" not in err
     assert len(err) <= MAX_MESSAGE
     assert not any(tmp_path.iterdir()), "nothing written"
+
+
+# ---------------------------------------------------------------- hostile but valid files run correctly
+def _loaded_scenarios(root: Path) -> list[tuple[str, Scenario]]:
+    """Every scenario case that loads, shortened: at most 2 years, populations at most a quarter of their explore top."""
+    from test_property_invariants import known_core_bug
+
+    from sim.parameters import PARAMETERS
+
+    out = []
+    for i, case in enumerate(CASES):
+        if case.kind != "scenario":
+            continue
+        folder = root / f"ok{i}"
+        folder.mkdir()
+        try:
+            sc = Scenario.load(write_case(case, folder))
+        except InputError:
+            continue
+        caps: dict[str, Any] = {"years": min(sc.get("years"), 2), "warmup_years": 1}
+        for p in PARAMETERS:
+            if p.kind == "int" and p.key.startswith("population."):
+                caps[p.key] = min(sc.get(p.key), math.ceil(p.explore_range()[1] * 0.25))
+        sc = sc.with_overrides(caps, source=case.id)
+        if known_core_bug(sc) is None:
+            out.append((case.id, sc))
+    return out
+
+
+def _run_loaded(sample: list[tuple[str, Scenario]]) -> list[str]:
+    from test_property_invariants import check_run
+
+    failures = []
+    for seed, (case_id, sc) in enumerate(sample):
+        try:
+            check_run(sc, seed=seed, same_seed_again=False)
+        except Exception as e:  # noqa: BLE001 - every failure is reported with its case
+            failures.append(f"{case_id}: {type(e).__name__}: {str(e)[:200]}")
+    return failures
+
+
+def test_hostile_but_valid_scenarios_run_and_keep_the_invariants(tmp_path):
+    """A sample of the mutated files that load: they run, month by month, without breaking an invariant."""
+    loaded = _loaded_scenarios(tmp_path)
+    assert len(loaded) >= 50
+    sample = loaded[:: max(1, len(loaded) // 30)][:30]
+    failures = _run_loaded(sample)
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.slow
+def test_every_hostile_but_valid_scenario_runs_and_keeps_the_invariants(tmp_path):
+    failures = _run_loaded(_loaded_scenarios(tmp_path))
+    assert not failures, "\n".join(failures)
