@@ -196,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.set_defaults(func=_delegate("analysis.cli", "report_command"))
 
     d = sub.add_parser("dashboard", help="classroom dashboard in the browser (offline)")
+    d.add_argument("scenario", nargs="?", help="preset name or .toml file to start on (default: baseline)")
     d.add_argument("--port", type=int, default=8765)
     d.add_argument("--host", default="127.0.0.1")
     d.add_argument("--lang", choices=("zh", "en"), help="interface language (default: from the locale)")

@@ -8,8 +8,8 @@ is ever evaluated as code. Keys may be written as nested tables
 (``"policy.subsidy.cost_share" = 0.5``); both flatten to the dotted keys that
 :mod:`sim.parameters` declares. A file may start from another with
 ``base = "baseline"`` (a preset name or a path relative to the file), and may
-carry a ``[meta]`` table with ``title``, ``title_zh``, ``description`` and
-``description_zh``.
+carry a ``[meta]`` table with ``title``, ``title_zh``, ``description``,
+``description_zh`` and ``lang`` (``"zh"`` asks the dashboard for Chinese).
 
 Every problem raises :class:`ScenarioError`, whose message names the file, the
 key, the value and what is allowed; the command line prints it and exits 2.
@@ -30,7 +30,7 @@ from typing import Any
 from sim.errors import InputError
 from sim.parameters import BY_KEY, PARAMETERS, SCHEDULABLE, Param, defaults
 
-META_KEYS = ("title", "title_zh", "description", "description_zh")
+META_KEYS = ("title", "title_zh", "description", "description_zh", "lang")
 #: Largest number of firms + schools a scenario may ask for (memory guard; a
 #: 100x city is about 31,000).
 MAX_AGENTS = 2_000_000
