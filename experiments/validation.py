@@ -165,7 +165,7 @@ FACTS: tuple[Fact, ...] = (
          "policy.credential.mode", ("none", "employer_ladder"), "deep_engagement_share", "increasing", "paired",
          min_effect=0.01, lever="ladder credential",
          reproduced=False,
-         note="NOT REPRODUCED for deep engagement: the ladder's firm-specific gain (economics.LADDER_SPECIFIC_GAIN) counts at any engagement level >= 1 and the ladder firm pays the ladder premium, so the ladder raises participation (0.355 -> 0.424, 6 seeds) and retention (lever_ladder_retention passes) but does not favour deep over shallow engagement (deep share +0.005, p = 0.10)."),
+         note="NOT REPRODUCED for deep engagement: the ladder's firm-specific gain (economics.LADDER_SPECIFIC_GAIN) counts at any engagement level >= 1 and the ladder firm pays the ladder premium, so the ladder raises participation (0.355 -> 0.424, 6 seeds) and retention (lever_ladder_retention passes) but does not favour deep over shallow engagement (deep share +0.001, p = 0.33)."),
     Fact("stevens_poaching",
          "More same-occupation competitors within commuting distance mean more poaching of trained graduates.",
          "Stevens 1994", "labour_market.competitors_per_sector", (0.0, 3.0, 6.0, 12.0, 20.0), "poaching_rate",
