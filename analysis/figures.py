@@ -155,7 +155,7 @@ def dose_response(summary: pd.DataFrame, design: SweepDesign, indicator: str, le
         ax.plot(arr[:, 0], arr[:, 1] * scale, "o-", color=colour, label=label)
         ax.fill_between(arr[:, 0], _clip(indicator, arr[:, 2]) * scale, _clip(indicator, arr[:, 3]) * scale,
                         color=colour, alpha=0.15, lw=0)
-    ax.set_xlabel(param_label(lever, lang))
+    ax.set_xlabel(param_label(lever, lang, short=True))
     ax.set_ylabel(_ylabel(indicator, lang))
     ax.set_title(t("fig_dose", lang), fontsize=10)
     ax.grid(alpha=0.3)
@@ -176,8 +176,8 @@ def heatmap(summary: pd.DataFrame, x_key: str, y_key: str, indicator: str, lang:
     im = ax.imshow(data, origin="lower", aspect="auto", cmap="viridis")
     ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns])
     ax.set_yticks(range(len(table.index)), [str(c) for c in table.index])
-    ax.set_xlabel(param_label(x_key, lang))
-    ax.set_ylabel(param_label(y_key, lang))
+    ax.set_xlabel(param_label(x_key, lang, short=True))
+    ax.set_ylabel(param_label(y_key, lang, short=True))
     finite = data[np.isfinite(data)]
     mid = float(np.nanmean(finite)) if finite.size else 0.0
     for (i, j), v in np.ndenumerate(data):
@@ -239,7 +239,7 @@ def tornado(summary: pd.DataFrame, keys: list[str], indicator: str, lang: str = 
         ax.barh(i, (hi - overall) * scale, left=overall * scale, color=COLOURS[1],
                 label=t("tornado_high", lang) if i == 0 else None)
     ax.axvline(overall * scale, color="#333", lw=0.8)
-    ax.set_yticks(y, [param_label(r[0], lang) for r in rows], fontsize=7)
+    ax.set_yticks(y, [param_label(r[0], lang, short=True) for r in rows], fontsize=7)
     ax.set_xlabel(_ylabel(indicator, lang))
     ax.set_title(t("fig_tornado", lang), fontsize=10)
     ax.legend(fontsize=7, loc="lower right")
@@ -259,7 +259,7 @@ def sensitivity_bars(res: Any, lang: str = "en") -> Figure:
                for p, a in zip(tab["parameter"], tab["above_floor"], strict=True)]
     err = np.nan_to_num(tab["conf"].to_numpy(float))
     ax.barh(y, tab["value"], xerr=err, color=colours, capsize=3, ecolor="#333")
-    labels = [t("dummy", lang) if p == DUMMY else param_label(p, lang) for p in tab["parameter"]]
+    labels = [t("dummy", lang) if p == DUMMY else param_label(p, lang, short=True) for p in tab["parameter"]]
     ax.set_yticks(y, labels, fontsize=7)
     ax.invert_yaxis()
     if res.noise_floor is not None and np.isfinite(res.noise_floor):
@@ -297,8 +297,8 @@ def prim_scatter(disc: Any, box_index: int = 0, lang: str = "en") -> Figure | No
     x0, x1 = lows.get(cols[0], (xv.min(), xv.max()))
     y0, y1 = lows.get(cols[1], (yv.min(), yv.max()))
     ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="#c0392b", lw=1.5, ls="--"))
-    ax.set_xlabel(param_label(cols[0], lang))
-    ax.set_ylabel(param_label(cols[1], lang))
+    ax.set_xlabel(param_label(cols[0], lang, short=True))
+    ax.set_ylabel(param_label(cols[1], lang, short=True))
     ax.set_title(f"PRIM {t('box', lang)} 1: {t('coverage', lang)} {box.coverage:.0%}, "
                  f"{t('density', lang)} {box.density:.0%}", fontsize=10)
     ax.legend(fontsize=7)

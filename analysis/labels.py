@@ -188,11 +188,14 @@ def direction(name: str) -> int:
     return ind.direction if ind else 0
 
 
-def param_label(key: str, lang: str = "en") -> str:
-    """Label of a scenario key: its Chinese meaning when declared (zh), else the dotted key."""
+def param_label(key: str, lang: str = "en", short: bool = False) -> str:
+    """Label of a scenario key: its Chinese meaning when declared (zh), else the dotted key.
+
+    In Chinese the key follows in brackets unless ``short`` (figure axes).
+    """
     p = PARAMS.get(key)
     if lang == "zh" and p is not None and p.meaning_zh:
-        return f"{p.meaning_zh} ({key})"
+        return p.meaning_zh if short else f"{p.meaning_zh} ({key})"
     return key
 
 
