@@ -19,7 +19,16 @@ def report_command(args: argparse.Namespace) -> int:
     out = getattr(args, "out", None)
     if out and os.path.isdir(out):
         raise InputError(f"--out {out}: is a directory; allowed: a file path (e.g. {out}/report.{lang}.html).")
-    rep = build_report(args.dir, lang=lang, out=out)
+    extra = {}
+    if getattr(args, "focus", None):
+        from sim.indicators import BY_NAME
+
+        if args.focus not in BY_NAME:
+            raise InputError(f"--focus {args.focus!r}: unknown indicator; allowed: {', '.join(BY_NAME)}.")
+        extra["focus"] = args.focus
+    if getattr(args, "min_gain", None) is not None:
+        extra["min_gain"] = float(args.min_gain)
+    rep = build_report(args.dir, lang=lang, out=out, **extra)
     c = rep.counts
     state = "complete" if c.get("done") == c.get("total") else f"partial: {c.get('done')}/{c.get('total')} runs done"
     print(f"wrote {rep.path} ({state}; {len(rep.figures)} figures)")

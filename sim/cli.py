@@ -193,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("dir")
     rp.add_argument("--lang", choices=("zh", "en"), default="en")
     rp.add_argument("--out", help="output file (default DIR/report.<lang>.html)")
+    rp.add_argument("--focus", help="indicator the headline, PRIM and sensitivity focus on (default sme_participation_rate)")
+    rp.add_argument("--min-gain", type=float, dest="min_gain",
+                    help="a lever 'fails' where it raises the focus indicator by less than this (default 0.05)")
     rp.set_defaults(func=_delegate("analysis.cli", "report_command"))
 
     d = sub.add_parser("dashboard", help="classroom dashboard in the browser (offline)")
