@@ -243,8 +243,10 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike[str], *, executor: str = "
         if prog is not None:
             prog.close()
         if store.is_store():
-            store.write_runs()
+            c = store.counts(store.write_runs())
             _end_session(store, session_id, None, None, None, interrupted=True)
+            print(f"{store.root}: interrupted with {c['done']}/{c['total']} runs done; "
+                  "continue with the same command and --resume.", file=stream or sys.stderr)
         raise
     finally:
         if handle is not None and handle is not executor_handle:

@@ -333,3 +333,23 @@ def test_shards_together_equal_one_sweep_and_sbatch_script(tmp_path):
 def test_in_process_executor_interface():
     with make_executor("inprocess") as handle:
         assert handle.executor.submit(pow, 2, 5).result() == 32
+
+
+def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path):
+    path = sweep_file(tmp_path, replications=8, extra="chunk_size = 2")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([*CONSIM, "sweep", str(path), "--out", str(out), "--workers", "2", "--no-progress"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+            (out / "summary").is_dir() and len(list((out / "summary").glob("part-*.parquet"))) >= 2):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    counts = experiments.load(out).counts()
+    assert 0 < counts["done"] < counts["total"] == 48
+    assert json.loads((out / "provenance.json").read_text())["sessions"][0]["interrupted"] is True
+    run_sweep(load_sweep(path), out, resume=True, executor="local", workers=2, progress=False)
+    assert experiments.load(out).complete and raw_summary_rows(out) == 48
