@@ -313,7 +313,8 @@ def _dispatch(store: Store, spec: SweepSpec, handle: ExecutorHandle, chunks: lis
         nonlocal counter
         batch = f"part-{session_id}-{counter:05d}"
         counter += 1
-        task = ChunkTask(store_dir=str(store.root), batch=batch, base=spec.base, runs=tuple(runs), keep=spec.keep,
+        # an absolute path: Dask workers on other nodes may start in another directory
+        task = ChunkTask(store_dir=str(store.root.absolute()), batch=batch, base=spec.base, runs=tuple(runs), keep=spec.keep,
                          run_function=spec.run_function, time_limit=spec.time_limit, retries=retries,
                          parent_pid=handle.parent_pid, run_callable=run_callable,
                          code_fingerprint=code_fingerprint())
@@ -350,7 +351,9 @@ def _dispatch(store: Store, spec: SweepSpec, handle: ExecutorHandle, chunks: lis
                     done_now += len(report.done)
                     failures.update(report.failed)
                     continue
-                error = f"worker died: {type(exc).__name__}: {exc}"
+                died = isinstance(exc, cf.process.BrokenProcessPool) or type(exc).__name__ in ("KilledWorker", "CommClosedError")
+                error = (f"worker died: {type(exc).__name__}: {exc}" if died
+                         else f"task failed outside the run (worker set-up, pickling, store): {type(exc).__name__}: {exc}")
                 for run in runs:
                     if isolated:
                         deaths[run.run_id] = deaths.get(run.run_id, 0) + 1
