@@ -774,3 +774,14 @@ def test_hostile_but_valid_scenarios_run_and_keep_the_invariants(tmp_path):
 def test_every_hostile_but_valid_scenario_runs_and_keeps_the_invariants(tmp_path):
     failures = _run_loaded(_loaded_scenarios(tmp_path))
     assert not failures, "\n".join(failures)
+
+
+def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="pipe.toml: not a regular file"):
+        Scenario.load(fifo)
+    child = tmp_path / "child.toml"
+    child.write_text('base = "pipe.toml"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="child.toml: key 'base'"):
+        Scenario.load(child)
