@@ -32,6 +32,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import math
 import os
+import secrets
 import sys
 import time
 from collections import deque
@@ -199,7 +200,9 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike[str], *, executor: str = "
     lock = store.sweep_lock(shard)
     handle = None
     prog = None
-    session_id = (f"s{shard[0]}of{shard[1]}-" if shard else "d") + f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    # unique per session (two sessions of one process in one second must not share batch names)
+    session_id = ((f"s{shard[0]}of{shard[1]}-" if shard else "d")
+                  + f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}")
     try:
         if shard is None and not resume and store.is_store():
             raise InputError(f"--out {store.root}: another sweep started in it meanwhile; refusing to overwrite.")
