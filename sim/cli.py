@@ -178,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask scheduler (tcp://host:port)")
     s.add_argument("--executor", choices=("local", "inprocess", "dask"), help="how to run (default local processes; dask when --scheduler)")
     s.add_argument("--resume", action="store_true", help="continue a sweep in an existing directory")
-    s.add_argument("--shard", metavar="I/N", help="run only shard I of N (Slurm job arrays)")
+    s.add_argument("--shard", metavar="I/N", help="run only shard I of N (Slurm job arrays); with --write-sbatch, N alone sets the number of shards")
     s.add_argument("--write-sbatch", metavar="FILE", help="write a Slurm job-array script for this sweep and exit")
     s.add_argument("--retries", type=int, help="retries for a failed run (default from the sweep file, else 1)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
