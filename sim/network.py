@@ -24,6 +24,8 @@ has some 800,000 edges).
 
 from __future__ import annotations
 
+import math
+import random
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -167,6 +169,35 @@ def supply_chain(rng: np.random.Generator, is_anchor: np.ndarray, sector: np.nda
     return out
 
 
+def _gnp_edges(n: int, p: float, seed: int) -> np.ndarray:
+    """Edges of ``networkx.fast_gnp_random_graph(n, p, seed=seed)``, in the order its ``edges()`` lists them.
+
+    The same geometric skipping with the same ``random.Random(seed)`` draws,
+    without building a networkx graph: each edge ``(w, v)``, ``w < v``, is
+    listed by its lower end, and for one lower end in increasing ``v``.
+    """
+    if p >= 1.0:
+        g = nx.fast_gnp_random_graph(n, p, seed=seed)
+        return np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
+    rnd = random.Random(seed)
+    lp = math.log(1.0 - p)
+    ws: list[int] = []
+    vs: list[int] = []
+    v, w = 1, -1
+    while v < n:
+        lr = math.log(1.0 - rnd.random())
+        w = w + 1 + int(lr / lp)
+        while w >= v and v < n:
+            w = w - v
+            v = v + 1
+        if v < n:
+            ws.append(w)
+            vs.append(v)
+    lo, hi = np.array(ws, dtype=np.int64), np.array(vs, dtype=np.int64)
+    order = np.argsort(lo, kind="stable")
+    return np.column_stack([lo[order], hi[order]]).reshape(-1, 2)
+
+
 def competition_edges(rng: np.random.Generator, sector: np.ndarray, mean_degree: float) -> np.ndarray:
     """Same-sector competition ties: an Erdos-Renyi graph within each sector with the given mean degree."""
     edges = []
@@ -176,8 +207,7 @@ def competition_edges(rng: np.random.Generator, sector: np.ndarray, mean_degree:
         if m < 2 or mean_degree <= 0:
             continue
         prob = min(1.0, mean_degree / (m - 1))
-        g = nx.fast_gnp_random_graph(m, prob, seed=_seed(rng))
-        e = np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
+        e = _gnp_edges(m, prob, _seed(rng))
         if e.size:
             edges.append(members[e])
     return np.concatenate(edges) if edges else np.zeros((0, 2), dtype=np.int64)
