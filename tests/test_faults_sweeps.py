@@ -77,15 +77,6 @@ def consim(capsys, *argv: str) -> tuple[int, str]:
     return rc, capsys.readouterr().err
 
 
-@pytest.fixture
-def distinct_sessions(monkeypatch):
-    """Give every in-process session its own id (works around known issue 2, see test_known_issue_*)."""
-    counter = itertools.count()
-    real = time.strftime
-    monkeypatch.setattr(runner_mod.time, "strftime",
-                        lambda fmt, *a: real(fmt, *a) + (f"n{next(counter)}" if fmt == "%Y%m%dT%H%M%S" else ""))
-
-
 def sweep_args(path: Path, out: Path, *more: str) -> list[str]:
     return ["sweep", str(path), "--out", str(out), "--executor", "inprocess", "--no-progress", *more]
 
@@ -207,8 +198,7 @@ def _half_initialised(out: Path) -> bool:
 
 
 @pytest.mark.parametrize("persistent", [False, True], ids=["transient", "persistent"])
-def test_disk_full_at_every_write_then_resume(tmp_path, capsys, monkeypatch, reference, persistent,
-                                              distinct_sessions):
+def test_disk_full_at_every_write_then_resume(tmp_path, capsys, monkeypatch, reference, persistent):
     path, ref_out, n_writes = reference
     assert n_writes >= 3 * N_RUNS, "every batch writes three files"
     monkeypatch.setattr(store_mod.os, "fsync", lambda fd: None)  # speed only: durability is not under test here
@@ -249,7 +239,7 @@ def test_disk_full_at_every_write_then_resume(tmp_path, capsys, monkeypatch, ref
 @pytest.mark.xfail(strict=True, reason="experiments: a sweep whose first session failed before runs.parquet was "
                                        "written leaves a non-empty directory that --resume refuses "
                                        "('not a sweep result directory') and a new sweep refuses ('not empty')")
-def test_disk_full_while_starting_a_sweep_is_resumable(tmp_path, capsys, monkeypatch, reference, distinct_sessions):
+def test_disk_full_while_starting_a_sweep_is_resumable(tmp_path, capsys, monkeypatch, reference):
     path, ref_out, _ = reference
     out = tmp_path / "out"
     fault = DiskFull(2, persistent=True)
@@ -282,8 +272,7 @@ DAMAGE = [(folder, how) for folder in ("summary", "timeseries", "attempts") for 
                                        "stop with 'internal error: ArrowInvalid' (exit 1); it should be detected, "
                                        "reported and its runs redone (proposed Store.quarantine_unreadable in the report)")
 @pytest.mark.parametrize(("folder", "how"), DAMAGE, ids=[f"{f}-{h}" for f, h in DAMAGE])
-def test_damaged_result_file_is_detected_and_its_runs_redone(tmp_path, capsys, reference, folder, how,
-                                                             distinct_sessions):
+def test_damaged_result_file_is_detected_and_its_runs_redone(tmp_path, capsys, reference, folder, how):
     path, ref_out, _ = reference
     out = tmp_path / "out"
     shutil.copytree(ref_out, out)
@@ -298,7 +287,7 @@ def test_damaged_result_file_is_detected_and_its_runs_redone(tmp_path, capsys, r
     assert rc == 0, err
 
 
-def test_damaged_result_file_never_passes_silently(tmp_path, capsys, reference, distinct_sessions):
+def test_damaged_result_file_never_passes_silently(tmp_path, capsys, reference):
     """Whatever the store does with a damaged file today, it never reports success with wrong data."""
     path, ref_out, _ = reference
     failures = []
@@ -385,11 +374,10 @@ def test_two_sweeps_started_together_store_one_result(tmp_path, reference, resum
 
 
 # ---------------------------------------------------------------- known issues found here
-@pytest.mark.xfail(strict=True, reason="experiments/runner.py: a session id is the time to the second plus the pid, "
-                                       "so two sessions of one process within a second reuse batch names; the "
-                                       "resume takes the first session's committed batches as its own and leaves "
-                                       "runs pending (found by the disk-full test)")
-def test_known_issue_resume_within_the_same_second_runs_every_run(tmp_path, monkeypatch, reference):
+def test_resume_within_the_same_second_runs_every_run(tmp_path, monkeypatch, reference):
+    """Regression: session ids were the time to the second plus the pid, so a resume within the same second
+    reused the interrupted session's batch names and left runs pending (found by the disk-full test; fixed in
+    experiments/runner.py, a2c4bec)."""
     from experiments.runner import run_sweep
     from experiments.sweepfile import load_sweep
     from experiments.testing import synthetic_run
