@@ -258,3 +258,15 @@ def test_generated_scenarios_long_run(sc, seed, tmp_path_factory):
     _coverage_events(sc)
     _round_trips(sc, tmp_path_factory.mktemp("rt"))
     check_run(sc, seed, same_seed_again=True)
+
+
+def test_documented_example_counts_match_the_profiles():
+    """docs/reliability.md states the CI and long-run example counts these profiles use."""
+    import os
+    from pathlib import Path
+
+    if os.environ.get("CONSIM_PROPERTY_EXAMPLES") or os.environ.get("CONSIM_PROPERTY_LONG_EXAMPLES"):
+        pytest.skip("example counts overridden in the environment")
+    text = (Path(__file__).resolve().parent.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+    assert f"| CI (`ci` profile) | {profile('ci').max_examples:,} generated + {len(PINNED)} pinned" in text
+    assert f"| long run (`-m slow`) | {profile('long').max_examples:,} generated" in text
