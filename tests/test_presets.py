@@ -17,6 +17,9 @@ from sim import Scenario
 from sim.invariants import violations
 from sim.scenario import META_KEYS, presets_dir
 
+#: Every preset carries a title and description in both languages (``lang`` is optional).
+REQUIRED_META = tuple(k for k in META_KEYS if k != "lang")
+
 PRESETS = sorted(presets_dir().glob("*.toml"))
 SEEDS = (1, 2, 3)
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -63,8 +66,9 @@ def test_presets_found():
 def test_preset_is_described(path):
     sc = Scenario.load(path)
     assert sc == Scenario.load(path.stem)
-    for key in META_KEYS:
+    for key in REQUIRED_META:
         assert sc.meta.get(key, "").strip(), f"{path.name}: meta.{key} missing"
+    assert sc.meta.get("lang", "en") in ("en", "zh"), f"{path.name}: meta.lang must be en or zh"
     assert CJK.search(sc.meta["title_zh"]) and CJK.search(sc.meta["description_zh"])
     if path.stem != "baseline":
         assert sc != Scenario.load("baseline"), f"{path.name} is identical to the baseline"
