@@ -78,7 +78,8 @@ class Firm(OnNetwork, FixedAgent):
     neighbours' realised outcomes, and computes the expected yearly net value of
     no, shallow and deep engagement: slots x (placement output - trainee pay -
     mentor time - equipment - admin - transaction cost + P(retained) x (hiring
-    cost saved + rent) + expected subsidy + reputation) - fixed deep cost +
+    cost saved + rent) + reputation) - the fixed cost of hosting at all - the
+    fixed cost of deep engagement + expected subsidy on the gross cost +
     expected joint-project value + tax credit (capped by its surcharge
     liability). It then chooses a level by a multinomial logit over
     beta x value / monthly wage bill + peer effect (engaged share of

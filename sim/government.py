@@ -47,8 +47,9 @@ class Government(Agent):
     Rule: each September finance approves the consortium's special-fund request
     at the approval ratio (about 30%, the study), adjusted by last year's
     performance evaluation (dynamic management), and sets the subsidy budget;
-    education spends special funds on school equipment, industry on the
-    platform and operating body. Subsidy claims are checked (imperfect
+    education spends 60% of special funds on school equipment; the rest
+    runs the consortium (not modelled further: the platform and operating body
+    are policy levers of their own). Subsidy claims are checked (imperfect
     cross-department coordination refuses a share of valid claims), approved
     while the year's budget lasts and paid after a disbursement lag. HR and
     education run credentials; tax credits are granted to certified deep

@@ -15,7 +15,8 @@ Calendar of a year (``m`` = month in the academic year):
 * m = 9 (June): the cohort one year out is measured (retention, poaching);
   placement accounts close (claims, credits); students graduate and are hired.
 * every month: joint projects progress, due subsidies are paid, graduates quit
-  or are poached, and every indicator is recorded.
+  or are poached (except in June, when they are hired), and every indicator is
+  recorded.
 
 Before year 1 the model runs ``warmup_years`` unrecorded years under the
 year-1 policies (the consortium is new: every firm starts unengaged), so every
@@ -336,11 +337,11 @@ class ConsortiumModel(Model):
         """Advance one month."""
         self.month = (self.month + 1) % MONTHS
         m = self.month
-        start = GRADUATION_MONTH - int(self.p["firms.placement_months"])
         self.government.paid_this_step = 0.0
         self._projects_this_step = 0
         if m == 0:
             self._start_year()
+        start = GRADUATION_MONTH - int(self.p["firms.placement_months"])
         if m == start:
             self._placement_round()
         if start <= m < GRADUATION_MONTH:
@@ -368,10 +369,10 @@ class ConsortiumModel(Model):
     # ------------------------------------------------------------------ September
     def _start_year(self) -> None:
         self.year += 1
-        if self.year >= 1:
-            for entry in self.p["policy.schedule"]:
-                if entry["year"] == self.year:
-                    self.p.update(entry["set"])
+        # warm-up years run under the year-1 policies (entries for year 1 included)
+        for entry in self.p["policy.schedule"]:
+            if entry["year"] == max(self.year, 1):
+                self.p.update(entry["set"])
         fs, ss, p = self.firm_state, self.school_state, self.p
         self._update_beliefs()
         self.government.evaluate(float((fs.engagement >= 1).mean()) if fs.n else 0.0, self._active_tie_share())
@@ -419,7 +420,11 @@ class ConsortiumModel(Model):
         self._host_fixed = np.where(fs.engagement >= 1, self.host_fixed_cost(), 0.0)
 
     def _ladder_firms(self) -> np.ndarray:
-        """Firms whose credential is a pay ladder: engaged anchors and their suppliers (point-to-chain)."""
+        """Firms with a credential pay ladder: every anchor and its suppliers (point-to-chain).
+
+        Only hosts issue the credential (to trainees above the skill threshold);
+        any ladder firm honours it in pay.
+        """
         fs = self.firm_state
         if self.p["policy.credential.mode"] != "employer_ladder":
             return np.zeros(fs.n, dtype=bool)
@@ -785,7 +790,7 @@ class ConsortiumModel(Model):
             movers = idx[local]
             if movers.size:
                 dest = self._competitor_of(host[movers])
-                okd = dest >= 0
+                okd = _within_vacancies(dest, vac)
                 employer[movers[okd]] = dest[okd]
                 wage[movers[okd]] = out_w[local][okd]
                 poached[movers[okd]] = True
@@ -939,10 +944,17 @@ class ConsortiumModel(Model):
         n_st = np.bincount(g.host[stayed], minlength=fs.n)
         realised = np.divide(n_st, n_tr, out=np.zeros(fs.n), where=n_tr > 0)
         mt = self.market_terms()
-        expected = lm.expected_retention(
-            mt, wage=fs.wage, market_wage=self.market_wage, competitors=fs.competitors,
-            production_motive=fs.production_motive, level=1, on_ladder=fs.on_ladder.astype(float),
-            offer_capacity=fs.vacancies / np.maximum(fs.slots, 1), credential_share=self.credential_share_belief)
+        # compare with what the firm expected at the level it hosted at
+        level_hosted = np.zeros(fs.n, dtype=np.int64)
+        np.maximum.at(level_hosted, hosts, g.host_level[trained])
+        expected_at = {
+            level: lm.expected_retention(
+                mt, wage=fs.wage, market_wage=self.market_wage, competitors=fs.competitors,
+                production_motive=fs.production_motive, level=level, on_ladder=fs.on_ladder.astype(float),
+                offer_capacity=fs.vacancies / np.maximum(fs.slots, 1), credential_share=self.credential_share_belief)
+            for level in (1, 2)
+        }
+        expected = np.where(level_hosted == 2, expected_at[2], expected_at[1])
         ratio = np.divide(realised, expected, out=np.ones(fs.n), where=expected > 1e-6)
         self._retention_ratio = (np.clip(ratio, 0.1, 3.0), n_tr > 0)
         self._retained_count = n_st
@@ -1017,6 +1029,17 @@ class ConsortiumModel(Model):
         df.insert(0, "year", np.array(self._rows_year, dtype=np.int64))
         df.insert(0, "step", np.array(self._rows_step, dtype=np.int64))
         return df
+
+
+def _within_vacancies(dest: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
+    """Which moves to firm ``dest`` fit its open vacancies (first come, first served; -1 never fits)."""
+    ok = np.zeros(dest.size, dtype=bool)
+    cand = np.flatnonzero(dest >= 0)
+    if cand.size:
+        order = cand[np.argsort(dest[cand], kind="stable")]
+        rank = _rank_within(dest[order])
+        ok[order[rank < vacancies[dest[order]]]] = True
+    return ok
 
 
 def _rank_within(groups: np.ndarray) -> np.ndarray:

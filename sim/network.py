@@ -207,7 +207,10 @@ def competition_edges(rng: np.random.Generator, sector: np.ndarray, mean_degree:
         if m < 2 or mean_degree <= 0:
             continue
         prob = min(1.0, mean_degree / (m - 1))
-        e = _gnp_edges(m, prob, _seed(rng))
+        seed = _seed(rng)
+        if prob < 1e-12:  # no edge expected; the G(n, p) skip formula would divide by log(1 - p) = 0
+            continue
+        e = _gnp_edges(m, prob, seed)
         if e.size:
             edges.append(members[e])
     return np.concatenate(edges) if edges else np.zeros((0, 2), dtype=np.int64)

@@ -55,7 +55,9 @@ class School(OnNetwork, FixedAgent):
     updated by the school's own effort, co-written by deep partners (weighted
     by firm voice) or refreshed by joint projects (1+N labs); and it searches
     for partner firms by sectoral fit (faster through a platform). Trainee
-    quality follows curriculum currency, equipment realism and effort.
+    quality follows curriculum currency, equipment realism and effort
+    (the Guangming Daily field study, 2026-01-08; programme adjustment with
+    inertia after Ballot & Taymaz 2000's training supply).
     """
 
     kind = "school"

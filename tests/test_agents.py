@@ -59,10 +59,6 @@ class TestSchool(AgentTypeTests):
         after = np.abs(m.school_state.shares - demand).sum(axis=1)
         assert (after < before).all()
 
-    @pytest.mark.xfail(strict=True, reason="School's decision-rule paragraph cites no source (sim/schools.py)")
-    def test_docstring_states_decision_rule_with_reference(self):
-        super().test_docstring_states_decision_rule_with_reference()
-
 
 class _FirmTraits(AgentTypeTests):
     attributes = ("engagement", "sector", "employees", "slots", "hosted", "production_motive", "node")

@@ -10,6 +10,7 @@ from sim import INDICATORS, InputError, Scenario, run
 from sim.indicators import NAMES
 from sim.model import GRADUATION_MONTH, ConsortiumModel
 from sim.run import summarise
+from sim.scenario import ScenarioError
 from sim.students import STUDY_YEARS
 
 
@@ -166,23 +167,20 @@ def test_indicator_declarations():
 
 
 
-@pytest.mark.parametrize("months", [3, pytest.param(9, marks=pytest.mark.xfail(strict=True, reason=(
-    "sim/model.py step(): the placement round's start month is computed before _start_year() applies "
-    "the year's schedule, so a schedule that sets firms.placement_months to 9 (start month 0) skips "
-    "that year's placement round (0 trainees hosted in the year)")))])
-def test_scheduled_placement_length_still_places_students(months):
-    sc = Scenario.load("baseline").with_overrides({
-        "years": 3, "population.smes": 60,
-        "policy.schedule": [{"year": 2, "set": {"firms.placement_months": months}}]})
+def test_placement_length_cannot_change_during_a_run():
+    # a schedule changing the placement length would skip or double a year's round
+    with pytest.raises(ScenarioError, match="firms.placement_months"):
+        Scenario.load("baseline").with_overrides({
+            "years": 3, "policy.schedule": [{"year": 2, "set": {"firms.placement_months": 9}}]})
+
+
+@pytest.mark.parametrize("months", [3, 9])
+def test_placement_round_opens_months_before_graduation(months):
+    sc = Scenario.load("baseline").with_overrides({"years": 2, "population.smes": 60, "firms.placement_months": months})
     m = ConsortiumModel(sc, seed=1)
-    most_hosted: dict[int, int] = {}
     first_hosting: dict[int, int] = {}
     while m.running:
         m.step()
-        hosted = int(m.firm_state.hosted.sum())
-        most_hosted[m.year] = max(most_hosted.get(m.year, 0), hosted)
-        if hosted and m.year not in first_hosting:
+        if int(m.firm_state.hosted.sum()) and m.year not in first_hosting:
             first_hosting[m.year] = m.month
-    assert all(most_hosted[y] > 0 for y in (1, 2, 3)), most_hosted
-    # the round opens `months` before graduation (June, month 9) in the years the schedule covers
-    assert first_hosting[2] == first_hosting[3] == GRADUATION_MONTH - months, first_hosting
+    assert first_hosting[1] == first_hosting[2] == GRADUATION_MONTH - months, first_hosting

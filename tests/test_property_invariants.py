@@ -203,15 +203,9 @@ def known_core_bug(sc: Scenario) -> str | None:
     Each entry has a strict xfail reproducer below; remove the entry when its
     reproducer starts passing (the strict xfail then fails the suite).
     """
-    competitors = sc.get("labour_market.competitors_per_sector")
-    if 0 < competitors < 1e-9:
-        return "competitors_per_sector > 0 but tiny: networkx fast_gnp_random_graph divides by log(1 - p) = 0"
-    return None
+    return None  # none known (the tiny-competitor-count crash is fixed; its reproducer below is a regression test)
 
 
-@pytest.mark.xfail(strict=True, raises=ZeroDivisionError,
-                   reason="sim/network.py competition_edges: p = mean_degree/(m-1) below 1.1e-16 makes "
-                          "networkx.fast_gnp_random_graph divide by log(1-p) == 0 (found by Hypothesis)")
 def test_tiny_positive_competitor_count_builds():
     sc = _small(**{"labour_market.competitors_per_sector": 1e-17})
     check_run(sc, seed=0, same_seed_again=False)
