@@ -90,13 +90,16 @@ def monthly_hazards(terms: MarketTerms, competitors: np.ndarray, on_ladder: np.n
     """(quit hazard, poach hazard) per month for employed graduates.
 
     Quits and poaching both fall with a pay ladder (leaving gives up the
-    ladder's pay step, which other employers do not honour) and with mentor
-    attachment; poaching grows with competitors, skill and a portable credential.
+    ladder's pay step) and with mentor attachment; poaching falls further
+    because a competitor matches the pay step only as far as it recognises the
+    credential; poaching grows with competitors, skill and a portable credential.
     """
     stay = np.exp(-6.0 * terms.ladder_premium * on_ladder - 0.5 * ATTACHMENT[attachment_level])
     quit = terms.base_quit_hazard * stay
     pull = 1.0 + 1.5 * recognition(terms) * credential
-    poach = competitors * poaching_pressure(terms) * pull * np.clip(skill, 0.3, 2.0) * stay
+    # a competitor matches the ladder's pay step only as far as it recognises the credential
+    unmatched = np.exp(-6.0 * terms.ladder_premium * on_ladder * (1.0 - recognition(terms)))
+    poach = competitors * poaching_pressure(terms) * pull * np.clip(skill, 0.3, 2.0) * stay * unmatched
     return np.clip(quit, 0.0, 0.9), np.clip(poach, 0.0, 0.9)
 
 
