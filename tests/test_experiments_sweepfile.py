@@ -174,10 +174,12 @@ def test_parse_sweep_from_dict():
 def test_unimportable_run_function_is_an_input_error(tmp_path):
     from experiments.runner import run_sweep
 
-    spec = load_sweep(write(tmp_path, 'run_function = "no_such_module:run"\n' + BASIC))
-    with pytest.raises(InputError, match="run_function"):
-        run_sweep(spec, tmp_path / "out", executor="inprocess", progress=False)
-    assert not (tmp_path / "out").exists()
+    for text in ('run_function = "sim.no_such_module:run"\n',
+                 'run_function = "no_such_module:run"\nallow_external_run_function = true\n'):
+        spec = load_sweep(write(tmp_path, text + BASIC))
+        with pytest.raises(InputError, match="run_function"):
+            run_sweep(spec, tmp_path / "out", executor="inprocess", progress=False)
+        assert not (tmp_path / "out").exists()
 
 
 def test_status_of_a_directory_without_a_sweep_exits_2(tmp_path):
@@ -196,3 +198,83 @@ def test_progress_line_shows_done_failed_rate_and_time_left():
     prog.update(70, 2, force=True)
     line = buf.getvalue()
     assert "72/200 runs" in line and "70 done, 2 failed" in line and "2.2 runs/s" in line and "left 00:58" in line
+
+
+@pytest.mark.parametrize("ref", ["os:system", "subprocess:run", "simulation.run:run", "experimentsx:run",
+                                 " os:system"])
+def test_run_function_outside_sim_and_experiments_needs_an_opt_in(tmp_path, ref):
+    path = write(tmp_path, f'run_function = "{ref}"\n' + BASIC)
+    with pytest.raises(InputError, match="run_function") as err:
+        load_sweep(path)
+    assert "allow_external_run_function" in str(err.value) and str(path) in str(err.value)
+
+
+def test_run_function_opt_in_is_explicit_and_recorded(tmp_path):
+    from experiments.runner import sweep_doc
+
+    spec = load_sweep(write(tmp_path, 'run_function = "json:dumps"\nallow_external_run_function = true\n' + BASIC))
+    assert spec.run_function == "json:dumps" and spec.allow_external_run_function
+    assert sweep_doc(spec, 4)["allow_external_run_function"] is True
+    for value in ('"yes"', "1"):
+        with pytest.raises(InputError, match="allow_external_run_function"):
+            load_sweep(write(tmp_path, f"allow_external_run_function = {value}\n" + BASIC))
+    trusted = load_sweep(write(tmp_path, 'run_function = "experiments.testing:synthetic_run"\n' + BASIC))
+    assert not trusted.allow_external_run_function
+
+
+def test_runner_refuses_an_untrusted_run_function_even_from_a_hand_built_spec(tmp_path):
+    import dataclasses
+
+    from experiments.runner import run_sweep
+
+    spec = dataclasses.replace(load_sweep(write(tmp_path, BASIC)), run_function="os:system")
+    with pytest.raises(InputError, match="run_function"):
+        run_sweep(spec, tmp_path / "out", executor="inprocess", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("design", "key"), [
+    ('method = "lhs"\nsamples = 1000000000000\n[design.ranges]\n"policy.subsidy.cost_share" = [0.0, 1.0]',
+     "design.samples"),
+    ('method = "sobol"\nsamples = 1048576\n[design.ranges]\n"policy.subsidy.cost_share" = [0.0, 1.0]\n'
+     '"labour_market.wage_compression" = [0.0, 0.5]', "design.samples"),
+    ('method = "factorial"\nlevels = 100000\n[design.ranges]\n"policy.subsidy.cost_share" = [0.0, 1.0]\n'
+     '"labour_market.wage_compression" = [0.0, 0.5]', "design.levels"),
+])
+def test_a_huge_design_fails_fast_naming_the_key(tmp_path, design, key):
+    import time
+
+    text = 'base = "baseline"\nseed = 1\nreplications = 3\n[design]\n' + design + "\n"
+    t0 = time.perf_counter()
+    with pytest.raises(InputError, match="at most 10,000,000 runs") as err:
+        load_sweep(write(tmp_path, text))
+    assert time.perf_counter() - t0 < 5
+    assert f"'{key}'" in str(err.value) and "sweep.toml" in str(err.value)
+
+
+def test_replications_times_grid_over_the_cap_names_replications(tmp_path):
+    text = 'base = "baseline"\nseed = 1\nreplications = 1000000\n[vary]\n"policy.subsidy.cost_share" = ' \
+           + str([i / 20 for i in range(20)]) + "\n"
+    with pytest.raises(InputError, match="'replications'"):
+        load_sweep(write(tmp_path, text))
+
+
+def test_planned_points_match_the_designs(tmp_path):
+    from experiments.sweepfile import planned_points
+
+    for design in ('method = "lhs"\nsamples = 5', 'method = "sobol"\nsamples = 4', 'method = "morris"\nsamples = 3',
+                   'method = "factorial"\nlevels = 3'):
+        spec = load_sweep(write(tmp_path, BASIC + "[design]\n" + design + "\n[design.ranges]\n"
+                                '"labour_market.wage_compression" = [0.0, 0.5]\n"population.smes" = [40, 60]\n'))
+        assert planned_points(spec.vary, spec.design) == len(design_points(spec)), design
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "fifo"])
+def test_a_sweep_file_that_is_not_a_regular_file_is_refused(tmp_path, target):
+    import os
+
+    if target == "fifo":
+        target = str(tmp_path / "pipe.toml")
+        os.mkfifo(target)
+    with pytest.raises(InputError, match="not a regular file"):
+        load_sweep(target)

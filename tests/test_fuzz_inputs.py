@@ -518,50 +518,36 @@ def outcome(case: Case, folder: Path) -> tuple[str, list[str]]:
     return "ok", []
 
 
-# ---------------------------------------------------------------- known issues
-#: Problems of the sweep-file loader (experiments/sweepfile.py, owned by the sweep
-#: engineer), reported with the reproducers below. A case that hits one is
-#: reported as xfail (and counted) instead of failing the suite; the strict
-#: reproducers fail the suite once the loader is fixed, so this list gets emptied.
-KNOWN_SWEEP_LOADER_ISSUES = {
-    "recursion": "load_sweep does not catch RecursionError from tomllib (deeply nested arrays or tables)",
-    "long-message": "experiments/sweepfile.py quotes whole values ({value!r}) in messages, "
-                    "so a huge value makes a message of megabytes",
-}
+# ---------------------------------------------------------------- fixed sweep-loader issues
+# Problems of the sweep-file loader (experiments/sweepfile.py) this fuzzer found
+# (37 cases: RecursionError from deep nesting, messages quoting whole values) and
+# two reproducers of its own (time_limit nan/inf); all fixed. The reproducers stay
+# as regression tests, and every fuzz case must now pass outright.
 
 
-def known_issue(case: Case, kind: str, problems: list[str]) -> str | None:
-    """The known sweep-loader issue explaining ``problems``, if any (None: a new problem)."""
-    if case.kind != "sweep" or not problems:
-        return None
-    if kind == "crash" and all("RecursionError" in p for p in problems):
-        return KNOWN_SWEEP_LOADER_ISSUES["recursion"]
-    if all("characters long" in p for p in problems):
-        return KNOWN_SWEEP_LOADER_ISSUES["long-message"]
-    return None
-
-
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=KNOWN_SWEEP_LOADER_ISSUES["recursion"])
-def test_known_issue_sweep_file_nested_too_deeply(tmp_path):
+def test_sweep_file_nested_too_deeply_is_an_input_error(tmp_path):
+    """Regression: load_sweep let RecursionError from tomllib escape (deeply nested arrays or tables)."""
     path = tmp_path / "deep.toml"
     path.write_text('base = "baseline"\nseed = 1\nx = ' + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
-    with pytest.raises(InputError, match="deep.toml"):
+    with pytest.raises(InputError, match="deep.toml") as err:
         load_sweep(path)
+    assert len(str(err.value)) <= MAX_MESSAGE
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_SWEEP_LOADER_ISSUES["long-message"])
-def test_known_issue_sweep_message_quotes_a_huge_value(tmp_path):
+def test_sweep_message_quotes_a_huge_value_short(tmp_path):
+    """Regression: experiments/sweepfile.py quoted whole values ({value!r}), so a huge value made a message of
+    megabytes."""
     path = tmp_path / "huge.toml"
     path.write_text('base = "baseline"\nseed = "' + "x" * 100_000 + '"\n', encoding="utf-8")
     with pytest.raises(InputError) as err:
         load_sweep(path)
-    assert "seed" in str(err.value) and len(str(err.value)) <= MAX_MESSAGE
+    assert "seed" in str(err.value) and "huge.toml" in str(err.value) and len(str(err.value)) <= MAX_MESSAGE
 
 
-@pytest.mark.xfail(strict=True, reason="experiments/sweepfile.py accepts time_limit = nan (every run then fails at once "
-                                       "with RunTimeout) and inf (the timer thread prints a traceback)")
-@pytest.mark.parametrize("value", ["nan", "inf"])
-def test_known_issue_sweep_time_limit_must_be_finite(tmp_path, value):
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0", "-1", "1e300"])
+def test_sweep_time_limit_must_be_finite_and_positive(tmp_path, value):
+    """Regression: time_limit = nan made every run fail at once with RunTimeout; inf made the timer thread print a
+    traceback."""
     path = tmp_path / "limit.toml"
     path.write_text(f'base = "baseline"\nseed = 1\ntime_limit = {value}\n', encoding="utf-8")
     with pytest.raises(InputError, match="time_limit"):
@@ -585,9 +571,6 @@ def test_generation_is_deterministic():
 def test_hostile_file_loads_or_fails_clearly(case, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a PWNED file would appear here
     kind, problems = outcome(case, tmp_path)
-    issue = known_issue(case, kind, problems)
-    if issue:
-        pytest.xfail(f"known sweep-loader issue: {issue}")
     assert not problems, f"{case.id} ({case.mutation}): " + "; ".join(problems)
     assert not (tmp_path / "PWNED").exists()
 
