@@ -8,7 +8,8 @@ I/N``), or runs the whole sweep with a progress bar on the chosen executor
 (``--executor local|inprocess|dask``, ``--scheduler ADDRESS`` for an existing
 Dask cluster). It refuses a non-empty ``--out`` unless ``--resume`` is given.
 :func:`status_command` counts runs by status, live, from the result
-directory. Both raise :class:`sim.errors.InputError` for bad input, which
+directory, and lists batches whose files cannot be read (their runs count
+as pending until ``--resume`` moves them aside and runs them again). Both raise :class:`sim.errors.InputError` for bad input, which
 ``consim`` turns into exit status 2.
 """
 
@@ -82,7 +83,8 @@ def _n_points(spec: Any) -> int:
 def status_command(args: argparse.Namespace) -> int:
     """Run ``consim status DIR [--json]``; returns the exit status."""
     store = Store(args.dir).require()
-    runs = store.run_table()
+    damaged = store.damaged_batches()
+    runs = store.run_table(exclude={batch for batch, _, _ in damaged})
     counts = store.counts(runs)
     doc = store.sweep_doc()
     prov = store.provenance()
@@ -97,6 +99,7 @@ def status_command(args: argparse.Namespace) -> int:
         "sessions": len(sessions),
         "failures": [{"run_id": int(r.run_id), "point_id": int(r.point_id), "replication": int(r.replication),
                       "error": r.error} for r in failed.head(20).itertuples(index=False)],
+        "damaged": [{"batch": batch, "file": str(path), "error": reason} for batch, path, reason in damaged],
     }
     if _arg(args, "json"):
         print(json.dumps(info, indent=2, ensure_ascii=False))
@@ -110,6 +113,12 @@ def status_command(args: argparse.Namespace) -> int:
     if info["run_seconds_mean"] is not None:
         print(f"  mean run time {info['run_seconds_mean']:.2f} s; sessions {len(sessions)}; "
               f"started {info['started']}, last session ended {info['last_finished'] or '-'}")
+    if damaged:
+        print(f"  damaged  {len(damaged)} batch file(s) cannot be read; their runs count as pending:")
+        for _, path, reason in damaged[:5]:
+            print(f"    {path}: {reason}")
+        print(f"  `consim sweep SWEEP.toml --out {store.root} --resume` moves them to {store.root}/damaged/ "
+              "and runs their runs again.")
     if len(failed):
         print("  failures (first 5):")
         for r in failed.head(5).itertuples(index=False):

@@ -30,6 +30,7 @@ first, and need no long-running driver.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import concurrent.futures.process as cf_process
 import math
 import os
 import secrets
@@ -55,7 +56,7 @@ from experiments.provenance import (
 )
 from experiments.seeds import replication_seeds
 from experiments.store import PLAN_COLUMNS, Store, attempts_frame, empty_summary
-from experiments.sweepfile import SweepSpec, resolve_run_function
+from experiments.sweepfile import SweepSpec, is_trusted_run_function, resolve_run_function
 from experiments.worker import (
     ChunkReport,
     ChunkTask,
@@ -65,6 +66,7 @@ from experiments.worker import (
     worker_name,
 )
 from sim.errors import InputError
+from sim.scenario import show
 
 #: Seconds between rewrites of runs.parquet while a sweep runs.
 RUNS_REFRESH_SECONDS = 30.0
@@ -118,6 +120,7 @@ def sweep_doc(spec: SweepSpec, n_points: int) -> dict[str, Any]:
         "base": spec.base_ref, "replications": spec.replications, "seed": spec.seed, "keep": list(spec.keep),
         "set": spec.set, "vary": spec.vary, "design": design, "varied_keys": spec.varied_keys,
         "time_limit": spec.time_limit, "retries": spec.retries, "run_function": spec.run_function,
+        "allow_external_run_function": spec.allow_external_run_function,
         "points": n_points, "runs": n_points * spec.replications,
         "identity": {"base_scenario": spec.base.to_toml(), "keep": list(spec.keep),
                      "run_function": spec.run_function},
@@ -130,9 +133,9 @@ def parse_shard(text: str) -> tuple[int, int]:
         i_s, n_s = text.split("/")
         i, n = int(i_s), int(n_s)
     except ValueError:
-        raise InputError(f"--shard {text!r}: not I/N; allowed: I/N with 0 <= I < N, e.g. 0/8.") from None
+        raise InputError(f"--shard {show(text)}: not I/N; allowed: I/N with 0 <= I < N, e.g. 0/8.") from None
     if n < 1 or not 0 <= i < n:
-        raise InputError(f"--shard {text!r}: allowed: I/N with 0 <= I < N (I counts from 0, like $SLURM_ARRAY_TASK_ID).")
+        raise InputError(f"--shard {show(text)}: allowed: I/N with 0 <= I < N (I counts from 0, like $SLURM_ARRAY_TASK_ID).")
     return i, n
 
 
@@ -185,15 +188,22 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike[str], *, executor: str = "
     if shard is not None and not store.is_empty() and not store.is_store() and not (store.root / "sweep.toml").exists():
         raise InputError(f"--out {store.root}: exists, is not empty and holds no sweep; allowed: a new or empty "
                          "directory, or the directory of this sweep's other shards.")
-    if shard is None and not resume and not store.is_empty():
+    restart = store.is_half_initialised()
+    if restart:
+        _check_half_initialised(store, spec)
+    if shard is None and not resume and not store.is_empty() and not restart:
         raise InputError(
             f"--out {store.root}: exists and is not empty; refusing to overwrite. "
             "Allowed: a new or empty directory, or --resume to continue the sweep in it."
         )
-    if resume and not store.is_empty() and not store.is_store():
+    if resume and not store.is_empty() and not store.is_store() and not restart:
         raise InputError(f"--out {store.root}: not a sweep result directory (no runs.parquet); cannot --resume it.")
 
     if run_callable is None:
+        if not spec.allow_external_run_function and not is_trusted_run_function(spec.run_function):
+            raise InputError(f"{spec.path}: key 'run_function': value {show(spec.run_function)} is not allowed; "
+                             "allowed: a function under sim. or experiments. unless the sweep sets "
+                             "allow_external_run_function = true (docs/sweeps.md, security note).")
         _import_run_function(spec.run_function)
     points, points_df, plan_df = plan(spec)
     doc = sweep_doc(spec, len(points))
@@ -209,8 +219,13 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike[str], *, executor: str = "
         created = store.initialize(
             sweep_text=spec.text, sweep_doc=doc, base_toml=spec.base.to_toml(), points=points_df, plan=plan_df,
             provenance=new_provenance(spec.name, spec.path, spec.digest, command))
+        if created and restart:
+            print(f"consim: note: {store.root}: an earlier start of this sweep stopped before its plan was "
+                  "written in full (no runs.parquet, no run done); started it again.", file=stream or sys.stderr)
         if not created:
             _check_identity(store, doc)
+            for note in store.quarantine_unreadable("part-" if shard is None else f"part-s{shard[0]}of{shard[1]}-"):
+                print(f"consim: warning: {note}", file=stream or sys.stderr)
         store.clean_uncommitted("part-" if shard is None else f"part-s{shard[0]}of{shard[1]}-")
 
         runs_now = store.run_table()
@@ -257,6 +272,19 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike[str], *, executor: str = "
         lock.close()
 
 
+def _check_half_initialised(store: Store, spec: SweepSpec) -> None:
+    """Allow starting again in a half-initialised directory only with the same sweep file."""
+    try:
+        old = store.sweep_toml_path.read_text(encoding="utf-8") if store.sweep_toml_path.exists() else None
+    except (OSError, UnicodeDecodeError):
+        old = ""
+    if old is not None and old != spec.text:
+        raise InputError(
+            f"--out {store.root}: holds the start of another sweep that never ran (its sweep.toml differs from "
+            f"{spec.path}; no runs.parquet); allowed: the same sweep file, another --out, or remove the directory."
+        )
+
+
 def _import_run_function(ref: str) -> None:
     """Import the run function (and the model) before workers start.
 
@@ -265,7 +293,7 @@ def _import_run_function(ref: str) -> None:
     try:
         resolve_run_function(ref)
     except (ImportError, AttributeError, TypeError, ValueError) as e:
-        raise InputError(f"run_function = {ref!r}: cannot import it ({type(e).__name__}: {e}); "
+        raise InputError(f"run_function = {show(ref)}: cannot import it ({type(e).__name__}: {e}); "
                          "allowed: \"module:function\" of an importable module (default \"sim.run:run\").") from None
     try:
         import sim.model  # noqa: F401 - sim.run imports it lazily
@@ -348,13 +376,13 @@ def _dispatch(store: Store, spec: SweepSpec, handle: ExecutorHandle, chunks: lis
             try:
                 report: ChunkReport = fut.result()
             except Exception as exc:  # noqa: BLE001 - the task died with its worker
-                broken = broken or (isinstance(exc, cf.process.BrokenProcessPool) and gen == generation)
+                broken = broken or (isinstance(exc, cf_process.BrokenProcessPool) and gen == generation)
                 if store.is_committed(batch):  # it finished before dying
                     report = committed_report(store, batch)
                     done_now += len(report.done)
                     failures.update(report.failed)
                     continue
-                died = isinstance(exc, cf.process.BrokenProcessPool) or type(exc).__name__ in ("KilledWorker", "CommClosedError")
+                died = isinstance(exc, cf_process.BrokenProcessPool) or type(exc).__name__ in ("KilledWorker", "CommClosedError")
                 error = (f"worker died: {type(exc).__name__}: {exc}" if died
                          else f"task failed outside the run (worker set-up, pickling, store): {type(exc).__name__}: {exc}")
                 for run in runs:

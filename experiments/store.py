@@ -24,6 +24,17 @@ file. A batch ``B`` is written timeseries first, then attempts, then
 whose summary file exists, and a restarted sweep deletes the files of
 uncommitted batches (its own, when it is a shard) before it starts.
 
+A committed file can still be damaged later (a full disk on a network file
+system, a copy cut short, a stray edit). On resume,
+:meth:`Store.quarantine_unreadable` reads every committed file of the
+session's batches; a batch with an unreadable file is moved whole to
+``DIR/damaged/`` (summary first, so it is uncommitted at once), a warning
+names the file, and its runs run again. Readers raise
+:class:`DamagedFileError` (an input error naming the file) instead of a
+pyarrow traceback. ``runs.parquet`` is the last file an initialisation
+writes; a directory holding only the earlier ones
+(:meth:`Store.is_half_initialised`) is started again by the same sweep.
+
 ``runs.parquet`` is derived: the plan (run, point, replication, seed) plus
 the status each run has in the committed batches. It is rebuilt under a lock
 whenever a sweep or shard ends, and :meth:`Store.run_table` computes the same
@@ -56,6 +67,10 @@ import pyarrow.parquet as pq
 from sim.errors import InputError
 from sim.indicators import NAMES as INDICATOR_NAMES
 
+#: Files an initialisation writes before ``runs.parquet`` (the marker, written last).
+INIT_FILES = ("sweep.toml", "base.toml", "sweep.json", "points.parquet", "provenance.json")
+#: Folder of a sweep directory that batches with an unreadable file are moved to.
+DAMAGED_DIR = "damaged"
 PLAN_COLUMNS = ["run_id", "point_id", "replication", "seed"]
 RUN_COLUMNS = PLAN_COLUMNS + ["status", "error", "seconds", "attempts", "worker", "finished", "traceback"]
 ATTEMPT_COLUMNS = ["run_id", "attempt", "status", "error", "traceback", "seconds", "started", "finished",
@@ -113,11 +128,13 @@ def atomic_write_json(path: Path, doc: Any) -> None:
     atomic_write_bytes(path, (json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
 
 
-def _read_parquet(path: Path) -> pd.DataFrame | None:
-    try:
-        return pq.read_table(path).to_pandas()
-    except FileNotFoundError:
-        return None
+class DamagedFileError(InputError):
+    """A committed result file cannot be read (truncated, emptied, overwritten)."""
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:160]}{'...' if len(text) > 160 else ''}"
 
 
 def empty_summary() -> pd.DataFrame:
@@ -213,6 +230,27 @@ class Store:
         if not self.root.exists():
             return True
         return all(p.name in (".lock", ".meta.lock") or p.name.startswith(".lock.shard-") for p in self.root.iterdir())
+
+    def is_half_initialised(self) -> bool:
+        """Whether the directory holds only what an initialisation stopped half-way leaves.
+
+        That is some of :data:`INIT_FILES`, empty result folders, lock files and
+        temporary files, but no ``runs.parquet`` (the marker written last):
+        no run has been planned into it, let alone run.
+        """
+        if not self.root.is_dir() or self.runs_path.exists() or self.is_empty():
+            return False
+        for p in self.root.iterdir():
+            name = p.name
+            if name in (".lock", ".meta.lock") or name.startswith(".lock.shard-") or name.endswith(".tmp"):
+                continue
+            if name in INIT_FILES and p.is_file():
+                continue
+            if (name in ("summary", "timeseries", "attempts") and p.is_dir()
+                    and all(q.name.endswith(".tmp") for q in p.iterdir())):
+                continue
+            return False
+        return True
 
     def require(self) -> Store:
         """Raise :class:`InputError` unless this is an initialised sweep directory."""
@@ -317,9 +355,16 @@ class Store:
         frames = []
         for b in batches:
             path = folder / f"{b}.parquet"
-            if not path.exists():
+            try:
+                table = pq.read_table(path, columns=columns) if columns else pq.read_table(path)
+            except FileNotFoundError:
                 continue
-            table = pq.read_table(path, columns=columns) if columns else pq.read_table(path)
+            except (pa.ArrowException, OSError) as e:
+                raise DamagedFileError(
+                    f"{path}: damaged result file, cannot be read ({_reason(e)}); allowed: intact batch files. "
+                    f"`consim sweep SWEEP.toml --out {self.root} --resume` moves the damaged batch to "
+                    f"{self.root / DAMAGED_DIR}/ and runs its runs again."
+                ) from None
             frames.append(table.to_pandas())
         return frames
 
@@ -385,6 +430,54 @@ class Store:
                     removed.append(p)
         return removed
 
+    def damaged_batches(self, prefix: str = "part-") -> list[tuple[str, Path, str]]:
+        """Committed batches (names starting with ``prefix``) with a file that cannot be read.
+
+        Each as (batch, the first unreadable file, the reason). Reads every
+        file of every committed batch in full; nothing is changed.
+        """
+        found = []
+        for batch in self.committed():
+            if not batch.startswith(prefix):
+                continue
+            for folder in (self.summary_dir, self.attempts_dir, self.timeseries_dir):
+                path = folder / f"{batch}.parquet"
+                try:
+                    pq.read_table(path)
+                except FileNotFoundError:
+                    continue
+                except Exception as e:  # noqa: BLE001 - whatever makes a file unreadable
+                    found.append((batch, path, _reason(e)))
+                    break
+        return found
+
+    def quarantine_unreadable(self, prefix: str = "part-") -> list[str]:
+        """Move committed batches with an unreadable file to ``DIR/damaged/``; one note per batch moved.
+
+        Call while holding the lock that owns those batch names (before
+        :meth:`clean_uncommitted`). The summary file moves first, so the
+        batch is uncommitted before the rest moves; its runs become pending
+        and the sweep runs them again. Nothing is deleted.
+        """
+        notes = []
+        for batch, bad_path, reason in self.damaged_batches(prefix):
+            dest = self.root / DAMAGED_DIR
+            dest.mkdir(exist_ok=True)
+            for folder in (self.summary_dir, self.attempts_dir, self.timeseries_dir):
+                path = folder / f"{batch}.parquet"
+                if not path.exists():
+                    continue
+                target = dest / f"{folder.name}-{path.name}"
+                n = 1
+                while target.exists():
+                    n += 1
+                    target = dest / f"{folder.name}-{batch}.{n}.parquet"
+                os.replace(path, target)
+            _fsync_dir(self.summary_dir)
+            notes.append(f"{bad_path}: damaged result file, cannot be read ({reason}); moved batch {batch} "
+                         f"to {dest}/; its runs will run again.")
+        return notes
+
     # ------------------------------------------------------------ the runs table
     def _runs_from(self, plan: pd.DataFrame, done: set[int] | None, attempts: pd.DataFrame | None) -> pd.DataFrame:
         runs = plan[PLAN_COLUMNS].copy().astype({"run_id": "int64", "point_id": "int64",
@@ -426,9 +519,9 @@ class Store:
         runs["traceback"] = pd.Series(tb, dtype="str")
         return runs[RUN_COLUMNS]
 
-    def run_table(self) -> pd.DataFrame:
-        """runs.parquet computed live from the plan and the committed batches."""
-        batches = self.committed()
+    def run_table(self, exclude: set[str] | frozenset[str] = frozenset()) -> pd.DataFrame:
+        """runs.parquet computed live from the plan and the committed batches (but those in ``exclude``)."""
+        batches = [b for b in self.committed() if b not in exclude]
         done = set(int(x) for x in self.read_summary(batches)["run_id"])
         return self._runs_from(self.plan(), done, self.read_attempts(batches))
 

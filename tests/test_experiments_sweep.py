@@ -353,3 +353,27 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path):
     assert json.loads((out / "provenance.json").read_text())["sessions"][0]["interrupted"] is True
     run_sweep(load_sweep(path), out, resume=True, executor="local", workers=2, progress=False)
     assert experiments.load(out).complete and raw_summary_rows(out) == 48
+
+
+def test_a_damaged_file_is_an_input_error_for_readers_and_resume_moves_it_aside(tmp_path):
+    path = sweep_file(tmp_path, replications=1, extra='run_function = "experiments.testing:synthetic_run"')
+    out = tmp_path / "out"
+    run_sweep(load_sweep(path), out, executor="inprocess", progress=False, chunk_size=2)
+    reference = summary_of(out)
+    store = Store(out)
+    assert store.damaged_batches() == [] and store.quarantine_unreadable() == []
+    victim = sorted((out / "timeseries").glob("part-*.parquet"))[1]
+    victim.write_bytes(victim.read_bytes()[:100])
+    with pytest.raises(InputError, match=victim.name) as err:
+        _ = experiments.load(out).timeseries
+    assert "--resume" in str(err.value) and "damaged" in str(err.value)
+    (batch, bad, _), = store.damaged_batches()
+    assert bad == victim and store.damaged_batches(prefix="part-s0of2-") == []
+    done_before = store.counts(store.run_table(exclude={batch}))["done"]
+    assert done_before == len(reference) - 2  # the batch held two runs
+    outcome = run_sweep(load_sweep(path), out, executor="inprocess", progress=False, resume=True)
+    assert outcome.ran == 2 and outcome.done == len(reference)
+    pd.testing.assert_frame_equal(summary_of(out), reference)
+    assert sorted(p.name for p in (out / "damaged").iterdir()) == sorted(
+        f"{d}-{batch}.parquet" for d in ("attempts", "summary", "timeseries"))
+    assert Store(out).damaged_batches() == []

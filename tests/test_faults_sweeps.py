@@ -24,10 +24,10 @@ runs fast and deterministic; the store, runner and CLI are the real ones.
 
 from __future__ import annotations
 
-import concurrent.futures.process  # noqa: F401 - works around known issue 1 (see test_known_issue_*)
 import contextlib
 import errno
 import itertools
+import json
 import os
 import shutil
 import subprocess
@@ -190,9 +190,9 @@ def _half_written_then_enospc():
         mp.undo()
 
 
-#: Write positions where a failed first session leaves a directory that --resume
-#: refuses: the fault hit before ``runs.parquet`` (the store's marker) was written.
-#: Reported to the sweep engineer; counted separately in docs/reliability.md.
+#: Whether a failed first session left a half-initialised directory: the fault hit
+#: before ``runs.parquet`` (the store's marker) was written. Such a directory used
+#: to be refused by --resume and by a new sweep; both now start it again.
 def _half_initialised(out: Path) -> bool:
     return out.exists() and any(out.iterdir()) and not (out / "runs.parquet").exists()
 
@@ -219,8 +219,7 @@ def test_disk_full_at_every_write_then_resume(tmp_path, capsys, monkeypatch, ref
         elif rc != 0:
             problems.append(f"{where}: exit {rc} without a fault: {err[:300]}")
         if _half_initialised(out):
-            half_initialised.append(nth)
-            continue
+            half_initialised.append(nth)  # resumable since the fix: goes through --resume like the rest
         leftovers = list(out.rglob("*.tmp")) if out.exists() else []
         if leftovers:
             problems.append(f"{where}: temporary files left after the failure: {leftovers}")
@@ -231,25 +230,47 @@ def test_disk_full_at_every_write_then_resume(tmp_path, capsys, monkeypatch, ref
         problems.extend(f"{where}: {p}" for p in check_complete_and_equal(out, ref_out))
     assert injected == n_writes
     assert not problems, "\n".join(problems)
-    # Known gap (see the strict xfail below): a fault before the store's marker leaves
-    # a directory that --resume refuses. It must stay confined to the first writes.
-    assert all(n <= 8 for n in half_initialised), half_initialised
+    # A fault before the store's marker (runs.parquet) leaves a half-initialised directory;
+    # that happens only in the first writes, and --resume above finished each of them.
+    assert half_initialised and all(n <= 8 for n in half_initialised), half_initialised
 
 
-@pytest.mark.xfail(strict=True, reason="experiments: a sweep whose first session failed before runs.parquet was "
-                                       "written leaves a non-empty directory that --resume refuses "
-                                       "('not a sweep result directory') and a new sweep refuses ('not empty')")
-def test_disk_full_while_starting_a_sweep_is_resumable(tmp_path, capsys, monkeypatch, reference):
+@pytest.mark.parametrize("nth", [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize("again", ["resume", "new"])
+def test_disk_full_while_starting_a_sweep_is_resumable(tmp_path, capsys, monkeypatch, reference, nth, again):
+    """Regression: a first session that failed before runs.parquet was written left a directory that --resume
+    refused ('not a sweep result directory') and a new sweep refused ('not empty')."""
     path, ref_out, _ = reference
     out = tmp_path / "out"
-    fault = DiskFull(2, persistent=True)
+    fault = DiskFull(nth, persistent=True)
     monkeypatch.setattr(store_mod, "atomic_write_bytes", fault)
     rc, err = consim(capsys, *sweep_args(path, out))
     monkeypatch.setattr(store_mod, "atomic_write_bytes", fault.real)
     assert rc != 0 and "No space left" in err
-    rc2, err2 = consim(capsys, *sweep_args(path, out, "--resume"))
+    assert _half_initialised(out)
+    before = {p.name for p in out.iterdir()}
+    rc2, err2 = consim(capsys, *sweep_args(path, out, *(("--resume",) if again == "resume" else ())))
     assert rc2 == 0, err2
+    assert "started it again" in err2 and "Traceback" not in err2
+    assert before <= {p.name for p in out.iterdir()}, "nothing written before is lost"
     assert not check_complete_and_equal(out, ref_out)
+
+
+def test_half_initialised_directory_of_another_sweep_is_refused(tmp_path, capsys, monkeypatch, reference):
+    path, _, _ = reference
+    out = tmp_path / "out"
+    fault = DiskFull(3, persistent=True)
+    monkeypatch.setattr(store_mod, "atomic_write_bytes", fault)
+    consim(capsys, *sweep_args(path, out))
+    monkeypatch.setattr(store_mod, "atomic_write_bytes", fault.real)
+    other = tmp_path / "other" / "sweep.toml"
+    other.parent.mkdir()
+    other.write_text(path.read_text().replace("seed = 77", "seed = 78"), encoding="utf-8")
+    sweep_toml = (out / "sweep.toml").read_bytes()
+    rc, err = consim(capsys, *sweep_args(other, out))
+    assert rc == 2, err
+    assert "another sweep that never ran" in err and str(out) in err and "Traceback" not in err
+    assert (out / "sweep.toml").read_bytes() == sweep_toml
 
 
 # ---------------------------------------------------------------- damaged files on resume
@@ -268,21 +289,30 @@ def _damage(path: Path, how: str) -> None:
 DAMAGE = [(folder, how) for folder in ("summary", "timeseries", "attempts") for how in ("empty", "truncated", "footer")]
 
 
-@pytest.mark.xfail(strict=True, reason="experiments/store.py: a damaged batch file makes --resume (and consim status) "
-                                       "stop with 'internal error: ArrowInvalid' (exit 1); it should be detected, "
-                                       "reported and its runs redone (proposed Store.quarantine_unreadable in the report)")
 @pytest.mark.parametrize(("folder", "how"), DAMAGE, ids=[f"{f}-{h}" for f, h in DAMAGE])
 def test_damaged_result_file_is_detected_and_its_runs_redone(tmp_path, capsys, reference, folder, how):
+    """Regression: a damaged batch file made --resume and consim status stop with 'internal error: ArrowInvalid'
+    (exit 1), and a damaged time series passed unnoticed."""
     path, ref_out, _ = reference
     out = tmp_path / "out"
     shutil.copytree(ref_out, out)
     victim = sorted((out / folder).glob("part-*.parquet"))[0]
     _damage(victim, how)
+    capsys.readouterr()
+    assert consim_main(["status", str(out)]) == 0, "status reports a damaged batch instead of crashing"
+    status = capsys.readouterr()
+    assert victim.name in status.out and "damaged" in status.out and "Traceback" not in status.err
+    assert consim_main(["status", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [Path(d["file"]).name for d in doc["damaged"]] == [victim.name]
+    assert doc["pending"] >= 1 and doc["done"] + doc["pending"] == N_RUNS
     rc, err = consim(capsys, *sweep_args(path, out, "--resume"))
     assert rc == 0, err
-    assert victim.name in err, "the damaged file is reported"
+    assert victim.name in err and "damaged" in err, "the damaged file is reported"
     assert "Traceback" not in err
     assert not check_complete_and_equal(out, ref_out)
+    moved = sorted(p.name for p in (out / "damaged").iterdir())
+    assert f"{folder}-{victim.name}" in moved and f"summary-{victim.name}" in moved, moved
     rc, err = consim(capsys, "status", str(out))
     assert rc == 0, err
 
@@ -292,8 +322,6 @@ def test_damaged_result_file_never_passes_silently(tmp_path, capsys, reference):
     path, ref_out, _ = reference
     failures = []
     for folder, how in DAMAGE:
-        if folder == "timeseries":
-            continue  # known: resume does not read the time series and reports success (xfail above)
         out = tmp_path / f"{folder}-{how}"
         shutil.copytree(ref_out, out)
         victim = sorted((out / folder).glob("part-*.parquet"))[0]
@@ -414,11 +442,10 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-@pytest.mark.xfail(strict=True, reason="experiments/runner.py uses cf.process.BrokenProcessPool without importing "
-                                       "concurrent.futures.process: with --executor inprocess any exception from a "
-                                       "task (here one failed write) stops the sweep with 'internal error: "
-                                       "AttributeError' instead of retrying the runs")
-def test_known_issue_inprocess_executor_survives_a_failed_task(tmp_path, reference):
+def test_inprocess_executor_survives_a_failed_task(tmp_path, reference):
+    """Regression: runner.py used cf.process.BrokenProcessPool without importing concurrent.futures.process, so
+    with --executor inprocess any exception from a task (here one failed write) stopped the sweep with
+    'internal error: AttributeError' (fixed in experiments/runner.py). The subprocess imports nothing else first."""
     path, ref_out, _ = reference
     out = tmp_path / "out"
     p = subprocess.run([sys.executable, "-c", SCRIPT_ONE_FAILED_WRITE, *sweep_args(path, out)], cwd=tmp_path,
