@@ -13,7 +13,8 @@ Public API::
 
 Modules: :mod:`~experiments.sweepfile` (the file format), :mod:`~experiments.designs`
 (grids and sampled designs), :mod:`~experiments.seeds`, :mod:`~experiments.store`
-(the result directory), :mod:`~experiments.executors`, :mod:`~experiments.worker`,
+(the result directory), :mod:`~experiments.snapshots` (network snapshots),
+:mod:`~experiments.executors`, :mod:`~experiments.worker`,
 :mod:`~experiments.runner`, :mod:`~experiments.progress`, :mod:`~experiments.slurm`,
 :mod:`~experiments.results`, :mod:`~experiments.export`, :mod:`~experiments.cli`.
 See ``docs/sweeps.md``.

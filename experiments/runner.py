@@ -19,8 +19,9 @@ Failures:
   worker again is identified, and after ``retries`` such deaths it is
   recorded as failed (``worker died: ...``) instead of stopping the sweep;
 * a killed driver loses only the chunks in flight; ``--resume`` deletes the
-  files of uncommitted batches and runs what is missing (pending and failed
-  runs). Finished runs are never run again or rewritten.
+  files of uncommitted batches (and temporary network snapshot files) and
+  runs what is missing (pending and failed runs). Finished runs are never run
+  again or rewritten.
 
 Shards (``shard=(i, n)``) run the runs with ``run_id % n == i``; they share
 the directory with the other shards of a job array, start it if they are
@@ -55,6 +56,7 @@ from experiments.provenance import (
     session_record,
 )
 from experiments.seeds import replication_seeds
+from experiments.snapshots import clean_snapshot_temps
 from experiments.store import PLAN_COLUMNS, Store, attempts_frame, empty_summary
 from experiments.sweepfile import SweepSpec, is_trusted_run_function, resolve_run_function
 from experiments.worker import (
@@ -121,6 +123,7 @@ def sweep_doc(spec: SweepSpec, n_points: int) -> dict[str, Any]:
         "set": spec.set, "vary": spec.vary, "design": design, "varied_keys": spec.varied_keys,
         "time_limit": spec.time_limit, "retries": spec.retries, "run_function": spec.run_function,
         "allow_external_run_function": spec.allow_external_run_function,
+        "network_snapshots": spec.network_snapshots,
         "points": n_points, "runs": n_points * spec.replications,
         "identity": {"base_scenario": spec.base.to_toml(), "keep": list(spec.keep),
                      "run_function": spec.run_function},
@@ -227,6 +230,7 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike[str], *, executor: str = "
             for note in store.quarantine_unreadable("part-" if shard is None else f"part-s{shard[0]}of{shard[1]}-"):
                 print(f"consim: warning: {note}", file=stream or sys.stderr)
         store.clean_uncommitted("part-" if shard is None else f"part-s{shard[0]}of{shard[1]}-")
+        clean_snapshot_temps(store.root, shard)
 
         runs_now = store.run_table()
         scope = runs_now if shard is None else runs_now[runs_now["run_id"] % shard[1] == shard[0]]
@@ -348,7 +352,7 @@ def _dispatch(store: Store, spec: SweepSpec, handle: ExecutorHandle, chunks: lis
         task = ChunkTask(store_dir=str(store.root.absolute()), batch=batch, base=spec.base, runs=tuple(runs), keep=spec.keep,
                          run_function=spec.run_function, time_limit=spec.time_limit, retries=retries,
                          parent_pid=handle.parent_pid, run_callable=run_callable,
-                         code_fingerprint=code_fingerprint())
+                         code_fingerprint=code_fingerprint(), network_snapshots=spec.network_snapshots)
         inflight[handle.executor.submit(run_chunk, task)] = (batch, runs, isolated, generation)
 
     def record_driver_failure(run: RunSpec, error: str) -> None:

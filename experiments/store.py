@@ -11,6 +11,9 @@ Layout (the public part is fixed by ``interface.md``)::
     DIR/timeseries/part-*.parquet  run_id, step, year + the kept indicators
     DIR/attempts/part-*.parquet    one row per attempt (done or failed, with
                                    error text and traceback): the run log
+    DIR/networks/<run_id>.json     network snapshots, replication 0 of each
+                                   point (:mod:`experiments.snapshots`; extra
+                                   files, written by workers before the commit)
     DIR/provenance.json       code and package versions, commands, times
     DIR/sweep.toml, sweep.json, base.toml   the sweep as written, as planned,
                               and its resolved base scenario

@@ -38,6 +38,7 @@ Format (all keys but ``base`` and ``seed`` optional)::
     chunk_size = 10                 # runs per task; default: automatic
     run_function = "sim.run:run"    # "module:function" under sim. or experiments.
     allow_external_run_function = false  # true: run_function may name any importable module
+    network_snapshots = true        # DIR/networks/<run_id>.json for replication 0 of each point
 
     [set]                           # fixed overrides for every run
     "labour_market.wage_compression" = 0.1
@@ -83,8 +84,8 @@ from sim.scenario import Scenario, read_toml_file, show
 
 METHODS = ("lhs", "sobol", "morris", "factorial")
 SWEEP_KEYS = ("name", "description", "base", "replications", "seed", "keep", "time_limit",
-              "retries", "chunk_size", "run_function", "allow_external_run_function", "set", "vary", "design",
-              "slurm")
+              "retries", "chunk_size", "run_function", "allow_external_run_function", "network_snapshots", "set",
+              "vary", "design", "slurm")
 DESIGN_KEYS = ("method", "samples", "ranges", "levels", "num_levels", "second_order")
 SLURM_KEYS = ("shards", "cpus_per_task", "time", "mem", "partition", "account", "setup", "extra")
 DEFAULT_RUN_FUNCTION = "sim.run:run"
@@ -136,6 +137,8 @@ class SweepSpec:
     text: str = ""
     #: The sweep file opted in to a ``run_function`` outside ``sim`` and ``experiments``.
     allow_external_run_function: bool = False
+    #: Workers write a network snapshot for replication 0 of each design point.
+    network_snapshots: bool = True
 
     @property
     def varied_keys(self) -> list[str]:
@@ -268,6 +271,9 @@ def parse_sweep(data: Mapping[str, Any], where: str = "<sweep>", text: str = "",
     allow_external = data.get("allow_external_run_function", False)
     if not isinstance(allow_external, bool):
         raise bad("allow_external_run_function", allow_external, "true or false (default false)")
+    network_snapshots = data.get("network_snapshots", True)
+    if not isinstance(network_snapshots, bool):
+        raise bad("network_snapshots", network_snapshots, "true or false (default true)")
     if not allow_external and not is_trusted_run_function(run_function):
         raise InputError(
             f"{where}: key 'run_function': value {show(run_function)} is not allowed; allowed: a function in "
@@ -326,7 +332,7 @@ def parse_sweep(data: Mapping[str, Any], where: str = "<sweep>", text: str = "",
                      replications=replications, seed=seed, keep=keep, set=set_clean, vary=vary, design=design,
                      time_limit=float(time_limit) if time_limit is not None else None, retries=retries,
                      chunk_size=chunk_size, run_function=run_function, slurm=slurm, text=text,
-                     allow_external_run_function=allow_external)
+                     allow_external_run_function=allow_external, network_snapshots=network_snapshots)
 
 
 def planned_points(vary: Mapping[str, list[Any]], design: DesignSpec | None) -> int:

@@ -21,6 +21,15 @@ stopped when that call returns. A timed-out run is not retried. A worker whose m
 driver's (:func:`~experiments.provenance.code_fingerprint`, e.g. a checkout
 changed while a cluster sweep runs) records its runs as failed rather than
 mixing results of two code versions into one sweep.
+
+With ``network_snapshots`` set (the default), the first replication of each
+design point also leaves a network snapshot, ``DIR/networks/<run_id>.json``
+(:mod:`experiments.snapshots`): built from the finished model right after the
+run, held in memory, and written just before the batch is committed, so a
+committed run's snapshot is on disk and a redone run writes the same file
+again. A snapshot that cannot be built (a run function without a model)
+never fails the run; a store write that fails (a full disk) stops the chunk
+like any other store write.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ import socket
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import snapshots
 from experiments.provenance import code_fingerprint
 from experiments.store import Store, attempts_frame, empty_summary
 from experiments.sweepfile import resolve_run_function
@@ -84,6 +95,8 @@ class ChunkTask:
     #: The driver's :func:`~experiments.provenance.code_fingerprint`; a worker
     #: with other model code records every run of the chunk as failed.
     code_fingerprint: str | None = None
+    #: Write a network snapshot for replication 0 of each design point.
+    network_snapshots: bool = True
 
 
 @dataclass
@@ -151,6 +164,20 @@ def _check_result(res: Any, keep: tuple[str, ...]) -> None:
             raise ValueError(f"the run's timeseries lacks column(s) {', '.join(lack)}")
 
 
+def _snapshot_of(res: Any, run: RunSpec) -> bytes | None:
+    """The encoded network snapshot of a finished run, or None (no model, or it cannot be read)."""
+    model = getattr(res, "model", None)
+    if model is None:
+        return None
+    try:
+        doc = snapshots.build_snapshot(model, run_id=run.run_id, point_id=run.point_id,
+                                       replication=run.replication, seed=run.seed)
+    except Exception as exc:  # noqa: BLE001 - a snapshot is extra; the run itself succeeded
+        warnings.warn(f"run {run.run_id}: no network snapshot ({type(exc).__name__}: {exc})", stacklevel=2)
+        return None
+    return snapshots.encode(doc)
+
+
 def committed_report(store: Store, batch: str) -> ChunkReport:
     """The report of a batch already in the store (a task that ran before)."""
     report = ChunkReport(batch=batch, worker=worker_name(), already_committed=True)
@@ -178,6 +205,7 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
     series: dict[str, list[np.ndarray]] = {c: [] for c in ("run_id", "step", "year", *task.keep)}
     scenarios: dict[int, Scenario] = {}  # one validated scenario per design point in the chunk
     attempts: list[dict[str, Any]] = []
+    networks: dict[int, bytes] = {}  # run id -> encoded snapshot, written just before the commit
     for run in task.runs:
         for attempt in range(1, task.retries + 2):
             started = time.time()
@@ -218,6 +246,10 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
                              "worker": me, "batch": task.batch})
             report.done.append(run.run_id)
             report.run_seconds.append(seconds)
+            if task.network_snapshots and snapshots.wanted(run.replication):
+                snap = _snapshot_of(res, run)
+                if snap is not None:
+                    networks[run.run_id] = snap
             del res
             break
     if task.parent_pid is not None and os.getppid() != task.parent_pid:
@@ -228,6 +260,8 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
         summary = summary[first + [c for c in summary.columns if c not in first]].astype({"run_id": "int64"})
     timeseries = (pd.DataFrame({c: np.concatenate(parts) for c, parts in series.items()})
                   if task.keep and series["run_id"] else None)
+    for run_id, data in networks.items():
+        snapshots.write_snapshot(task.store_dir, run_id, data)
     store.write_batch(task.batch, summary, timeseries, attempts_frame(attempts))
     report.task_seconds = time.perf_counter() - t_task
     return report
