@@ -67,9 +67,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "fig_tornado": ("Tornado: spread of the indicator across each varied key's range", "龙卷风图:各变动参数范围内指标的变化幅度"),
     "fig_sensitivity": ("Sensitivity indices with bootstrap 95% CIs and the noise floor", "敏感性指数(自助法95%置信区间)与噪声底线"),
     "network_missing": ("No network snapshot in this result directory (expected DIR/networks/<run_id>.json, node-link JSON with each "
-                        "node's kind and engagement); the sweep engine does not store networks yet, so this figure is skipped.",
+                        "node's kind and engagement; the sweep file may have set network_snapshots = false), so this figure is skipped.",
                         "结果目录中没有网络快照(应为 DIR/networks/<run_id>.json,节点—连边 JSON,含节点类型与参与深度);"
-                        "扫描引擎目前不保存网络,因此略过此图。"),
+                        "(扫描文件可能设置了 network_snapshots = false),因此略过此图。"),
     "sensitivity_section": ("Global sensitivity analysis", "全局敏感性分析"),
     "sensitivity_none": ("Not run: {why}", "未进行:{why}"),
     "noise_floor": ("noise floor", "噪声底线"),

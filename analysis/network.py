@@ -2,7 +2,8 @@
 
 Design note
 -----------
-The result store holds no networks yet. The report draws one when the result
+Sweep workers write one snapshot per design point (replication 0) unless the
+sweep file sets ``network_snapshots = false``. The report draws one when the result
 directory has ``DIR/networks/<run_id>.json``: networkx's node-link JSON
 (``networkx.node_link_data(G, edges="links")``) with, per node, ``id``,
 ``kind`` (``school``, ``anchor`` or ``sme``), ``engagement`` (``none``,
