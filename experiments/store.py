@@ -57,7 +57,6 @@ import io
 import json
 import os
 import socket
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -67,6 +66,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.atomic import atomic_write_bytes, fsync_dir
 from sim.errors import InputError
 from sim.indicators import NAMES as INDICATOR_NAMES
 
@@ -93,32 +93,6 @@ def close_inherited_locks() -> None:
 
 
 # ---------------------------------------------------------------- atomic files
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide results from collaborators and other nodes
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
 def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
     """Write ``frame`` as Parquet to ``path`` atomically."""
     buf = io.BytesIO()
@@ -476,7 +450,7 @@ class Store:
                     n += 1
                     target = dest / f"{folder.name}-{batch}.{n}.parquet"
                 os.replace(path, target)
-            _fsync_dir(self.summary_dir)
+            fsync_dir(self.summary_dir)
             notes.append(f"{bad_path}: damaged result file, cannot be read ({reason}); moved batch {batch} "
                          f"to {dest}/; its runs will run again.")
         return notes

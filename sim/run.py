@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.atomic import atomic_write_bytes
 from sim.indicators import BY_NAME, NAMES
 from sim.scenario import Scenario
 
@@ -71,19 +71,6 @@ def run(scenario: Scenario | str, seed: int = 1, *, keep_model: bool = True) -> 
                   model=model if keep_model else None, seconds=seconds)
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_result(res: Result, out: str | os.PathLike[str]) -> None:
     """Write ``summary.json``, ``timeseries.parquet`` and ``scenario.toml`` into ``out``."""
     import io
@@ -96,6 +83,6 @@ def write_result(res: Result, out: str | os.PathLike[str]) -> None:
     doc.update(summary)
     buf = io.BytesIO()
     res.timeseries.to_parquet(buf, index=False)
-    _atomic_write_bytes(out / "timeseries.parquet", buf.getvalue())
-    _atomic_write_bytes(out / "scenario.toml", res.scenario.to_toml().encode("utf-8"))
-    _atomic_write_bytes(out / "summary.json", json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"))
+    atomic_write_bytes(out / "timeseries.parquet", buf.getvalue())
+    atomic_write_bytes(out / "scenario.toml", res.scenario.to_toml().encode("utf-8"))
+    atomic_write_bytes(out / "summary.json", json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"))
