@@ -170,12 +170,13 @@ def retention_value(terms: SlotTerms, entry_wage: np.ndarray, level: np.ndarray 
     Rent: the trained hire's extra general productivity (:data:`TRAINING_PRODUCTIVITY_GAIN`,
     share of skilled labour cost) that wage compression lets the firm keep
     (Acemoglu & Pischke 1998, 1999), plus, on a firm's own credential ladder,
-    firm-specific productivity it keeps in full (:data:`LADDER_SPECIFIC_GAIN`),
+    firm-specific productivity it keeps in full (:data:`LADDER_SPECIFIC_GAIN`; deep
+    engagement only: specific skill needs mentors and a co-designed curriculum),
     minus the pay-ladder premium it pays, over the expected tenure, discounted.
     """
     gain = TRAINING_PRODUCTIVITY_GAIN[np.asarray(level)]
     slc = skilled_labour_cost(terms, entry_wage)
-    specific = LADDER_SPECIFIC_GAIN * np.asarray(on_ladder, dtype=float) * (np.asarray(level) >= 1)
+    specific = LADDER_SPECIFIC_GAIN * np.asarray(on_ladder, dtype=float) * (np.asarray(level) == 2)
     rent_per_month = (terms.wage_compression * gain + specific) * slc - ladder_premium * entry_wage
     tenure = expected_tenure_months(monthly_hazard)
     discount = 1.0 / (1.0 + terms.discount_rate) ** (tenure / 24.0)
