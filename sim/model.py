@@ -44,7 +44,7 @@ from sim.firms import SME, AnchorFirm, FirmState, decide, slot_numbers
 from sim.government import Government
 from sim.indicators import NAMES
 from sim.scenario import Scenario
-from sim.students import Enrolment, FinalYear, Graduates, largest_remainder
+from sim.students import Enrolment, FinalYear, Graduates
 
 GRADUATION_MONTH = 9
 #: Value of an odd-job trainee's output relative to a real trainee's (simple tasks; assumption).
@@ -818,7 +818,7 @@ class ConsortiumModel(Model):
             school=fy.school, sector=fy.sector, skill=fy.skill, credential=cred, host=host, host_level=fy.host_level,
             real_training=fy.real_training, employer=employer, wage=wage,
             grad_step=np.full(n, self.steps, dtype=np.int64), offered=offered, poached=poached,
-            ever_at_host=hosted & (employer == host), first_employer=employer.copy(),
+            first_employer=employer.copy(),
             left_first_step=np.full(n, -1, dtype=np.int64),
         )
         self._latest_grad_step = self.steps
@@ -1052,4 +1052,4 @@ def _rank_within(groups: np.ndarray) -> np.ndarray:
     return np.arange(groups.size) - start_idx[run_id]
 
 
-__all__ = ["ConsortiumModel", "largest_remainder"]
+__all__ = ["ConsortiumModel"]

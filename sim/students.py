@@ -135,8 +135,8 @@ class Graduates:
     """Recent graduates, tracked for ``TRACK_MONTHS`` months after graduation."""
 
     fields: tuple[str, ...] = ("school", "sector", "skill", "credential", "host", "host_level", "real_training",
-                               "employer", "wage", "grad_step", "offered", "poached", "ever_at_host",
-                               "first_employer", "left_first_step")
+                               "employer", "wage", "grad_step", "offered", "poached", "first_employer",
+                               "left_first_step")
     school: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     sector: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     skill: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -149,7 +149,6 @@ class Graduates:
     grad_step: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     offered: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     poached: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    ever_at_host: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     first_employer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     left_first_step: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # -1 while still there
     dropped: int = 0  # graduates no longer tracked
