@@ -335,7 +335,7 @@ def test_report_chinese_renders_with_cjk_font(stores, tmp_path):
 
 
 def test_figures_fall_back_to_english_without_cjk_font(monkeypatch):
-    import analysis.fonts as fonts
+    import sim.fonts as fonts
 
     monkeypatch.setattr(fonts, "_found", [None])
     assert use_font_for("zh") == ("en", None)

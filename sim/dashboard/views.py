@@ -24,16 +24,15 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.dashboard.i18n import indicator_label, text
+from sim.fonts import use_font_for
 from sim.indicators import BY_NAME
 
 ENGAGEMENT_COLOURS = ("#b8b8b8", "#f0a030", "#1a8f4a")  # none, shallow, deep
@@ -54,31 +53,9 @@ CHARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 LINE_COLOURS = ("#1f6fb4", "#d9541e", "#2a9d3a", "#8e44ad")
 
-_CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "WenQuanYi Zen Hei",
-              "WenQuanYi Micro Hei", "Droid Sans Fallback", "SimHei", "Microsoft YaHei")
-
-
 def use_cjk_font() -> str | None:
-    """Let matplotlib fall back to an installed CJK font for Chinese text; returns its name."""
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    found = next((n for n in _CJK_FONTS if n in names), None)
-    if found is None:
-        # Fonts installed after matplotlib built its cache are not listed yet.
-        for path in font_manager.findSystemFonts():
-            low = path.lower()
-            if "cjk" in low or "wqy" in low or "droidsansfallback" in low:
-                try:
-                    font_manager.fontManager.addfont(path)
-                except (OSError, RuntimeError, ValueError):
-                    continue
-        names = {f.name for f in font_manager.fontManager.ttflist}
-        found = next((n for n in _CJK_FONTS if n in names), None)
-    if found:
-        # Glyph fallback runs along font.family (not inside the sans-serif alias).
-        fams = list(matplotlib.rcParams["font.family"])
-        if found not in fams:
-            matplotlib.rcParams["font.family"] = [*fams, found]
-    return found
+    """Let matplotlib fall back to an installed CJK font for Chinese text; returns its name (see :mod:`sim.fonts`)."""
+    return use_font_for("zh")[1]
 
 
 # ---------------------------------------------------------------------------- layout
