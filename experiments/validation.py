@@ -244,7 +244,7 @@ FACTS: tuple[Fact, ...] = (
          "policy.tax_credit.refundable", (False, True), "sme_deep_share", "increasing", "paired",
          min_effect=0.005, lever="tax credit cap",
          reproduced=False,
-         note="NOT REPRODUCED: the cap binds for 39% of SMEs at deep engagement, but the credit lost to it is small (median 3,400 yuan a year against a deep fixed cost of 40,000), so lifting it moves SMEs' deep share by +0.004 (p = 0.18). The lever works through the mechanism but is too weak at the declared surcharge (600 yuan per employee) to be detected."),
+         note="NOT REPRODUCED with the sourced surcharge (940 yuan per employee-year: 5% of domestic VAT + consumption tax per legal-unit employee, MOF 2018 final accounts / 4th Economic Census): the cap binds, when SMEs weigh deep engagement, for only 7% of them (33% at the earlier unsourced 600), median credit withheld 2,700 yuan a year; these are the smallest SMEs, for whom the deep fixed cost (40,000 a year) rules deep engagement out anyway (none of them is deep). Lifting the cap moves SMEs' deep share by -0.0008 (95% CI -0.0027 .. +0.0010), 0/12 seeds in direction (at 600: -0.0028, p = 0.92). In the model the cap is not what keeps SMEs from deep engagement."),
     Fact("lever_ladder_retention",
          "A credential tied to the trainer's pay ladder raises retention (quitting gives up the ladder step).",
          "Becker 1964; Acemoglu & Pischke 1999 (monopsony rents); the study (Haitian model)",

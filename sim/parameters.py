@@ -267,9 +267,15 @@ PARAMETERS: tuple[Param, ...] = (
     _p("firms.reputation_value_anchor", "float", 2000.0, "yuan per slot", "reputation and government-relations value per trainee slot of an anchor at shallow engagement (doubled at deep)",
        low=0, high=1e6, meaning_zh="链主企业每个实习岗位的声誉价值"),
     _p("firms.reputation_value_sme", "float", 300.0, "yuan per slot", "reputation value per trainee slot of an SME at shallow engagement (doubled at deep)", low=0, high=1e6, meaning_zh="中小企业每个实习岗位的声誉价值"),
-    _p("firms.education_surcharge_per_employee", "float", 600.0, "yuan per employee-year",
+    _p("firms.education_surcharge_per_employee", "float", 940.0, "yuan per employee-year",
        "education surcharges (教育费附加 and local) a firm owes, the cap of the 产教融合 credit",
-       low=0, high=1e6, source="3% + 2% of VAT; assumption on VAT per employee", meaning_zh="人均教育费附加(抵免上限)"),
+       low=0, high=1e6,
+       source="(3% + 2%) x domestic VAT + consumption tax per legal-unit employee: MOF 2018 final accounts, "
+              "domestic VAT 61,530.77 + domestic consumption tax 10,631.75 (100 million yuan) / 383.236 million "
+              "employees of 2nd- and 3rd-industry legal units (4th Economic Census 2018, communique no. 1) "
+              "= 18,830 yuan x 5% = 941; ignores small-firm exemptions and halving (lower) and non-enterprise "
+              "units in the headcount (higher)",
+       meaning_zh="人均教育费附加(抵免上限)"),
     _p("firms.bottleneck_rate", "share", 0.3, "per firm-year", "chance a firm (SME or anchor) meets a technical bottleneck in a year",
        source="assumption; the study's technology-transfer platform case", meaning_zh="中小企业年技术瓶颈概率"),
     _p("firms.bottleneck_value", "float", 200000.0, "yuan", "median saving when a bottleneck is solved (log-normal, sd 1)",
