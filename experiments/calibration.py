@@ -19,17 +19,26 @@ simulated-method-of-moments distance as the ABC distance.
    literature's band), m_k the mean over seeds.
 4. ABC posterior: the ``accept`` share of points with the smallest distance;
    it gives the uncertainty (posterior mean, sd and 5-95% range per parameter).
-5. Point estimate: a Nelder-Mead search (:func:`scipy.optimize.minimize`,
-   ``refine_evals`` evaluations, each the mean over ``refine_seeds`` common
-   seeds, parameters clipped to the prior box) started from the accepted point
-   with the smallest distance; re-run with ``confirm_seeds`` fresh seeds to
-   report the fit (mean and 95% interval per moment).
+5. Point estimate: Nelder-Mead searches (:func:`scipy.optimize.minimize`,
+   ``refine_evals`` evaluations each, each evaluation the mean over
+   ``refine_seeds`` common seeds, parameters clipped to the prior box). Two
+   moments (the break-even and payback months, :data:`INTEGER_MOMENTS`) are
+   integers, so the distance is a step function of the productivity
+   parameters and one simplex stalls on the plateau it starts on. The searches
+   therefore start from the best accepted point of each of the
+   ``refine_starts`` best *cells* (distinct pairs of break-even and payback
+   month among the accepted points). The refined candidates are compared on
+   ``select_seeds`` independent seeds (the refinement's own seeds would favour
+   the candidate that fits their noise best), and the best is the estimate.
+   It is re-run with ``confirm_seeds`` further fresh seeds to report the fit
+   (mean and 95% interval per moment).
 
 :func:`write_preset` writes the estimate into ``scenarios/china_calibrated.toml``
 with its provenance (procedure, targets, date, commit). Run it with
 ``python -m experiments.calibration [--points N] [--write]``. Budget: a run is
-about 0.3-0.7 s on the shared machine; the default 64 points x 2 seeds + 10
-confirmation runs take two to three minutes on two workers.
+about 0.2-0.7 s on the shared machine; the defaults (128 points x 2 seeds,
+4 x 40 Nelder-Mead evaluations x 6 seeds, 4 x 10 selection and 10
+confirmation runs) take three to four minutes on two workers.
 """
 
 from __future__ import annotations
@@ -79,6 +88,9 @@ MOMENTS: tuple[Moment, ...] = (
     Moment("break_even_month", 4.0, 1.0, "Ran & Shi 2020: break-even month 4"),
     Moment("payback_month", 8.0, 1.0, "Ran & Shi 2020: payback month 8"),
 )
+
+#: Moments that take integer values (months): they split the parameter space into cells.
+INTEGER_MOMENTS = ("break_even_month", "payback_month")
 
 PRESET = Path(__file__).resolve().parent.parent / "scenarios" / "china_calibrated.toml"
 
@@ -144,9 +156,21 @@ def _simplex(u0: np.ndarray, step: float = 0.15) -> np.ndarray:
     return np.array(pts)
 
 
-def calibrate(points: int = 64, seeds_per_point: int = 2, accept: float = 0.2, confirm_seeds: int = 10,
-              base: str = "baseline", workers: int | None = None, seed: int = 7, refine_evals: int = 30,
-              refine_seeds: int = 3) -> dict[str, Any]:
+def cell_starts(means: Sequence[Mapping[str, float]], ranked: Sequence[int], n: int) -> list[tuple[tuple[float, ...], int]]:
+    """The first point (in ``ranked`` order, best first) of each of the first ``n`` cells of :data:`INTEGER_MOMENTS`.
+
+    A cell is a distinct combination of the integer moments (break-even month,
+    payback month); returns ``(cell, index)`` pairs, best cell first.
+    """
+    cells: dict[tuple[float, ...], int] = {}
+    for i in ranked:
+        cells.setdefault(tuple(float(means[int(i)][k]) for k in INTEGER_MOMENTS), int(i))
+    return list(cells.items())[:max(1, n)]
+
+
+def calibrate(points: int = 128, seeds_per_point: int = 2, accept: float = 0.2, confirm_seeds: int = 10,
+              base: str = "baseline", workers: int | None = None, seed: int = 7, refine_evals: int = 40,
+              refine_seeds: int = 6, refine_starts: int = 4, select_seeds: int = 10) -> dict[str, Any]:
     """Run the ABC-rejection / SMM calibration; return the estimate, the posterior and the fit."""
     from sim import Scenario
 
@@ -165,7 +189,18 @@ def calibrate(points: int = 64, seeds_per_point: int = 2, accept: float = 0.2, c
         post[k] = {"mean": float(v.mean()), "sd": float(v.std(ddof=1)), "q05": float(np.quantile(v, 0.05)),
                    "q95": float(np.quantile(v, 0.95))}
     start = thetas[int(order[0])]
-    best, refine_distance, evals = _refine(base_sc, start, refine_evals, refine_seeds, workers)
+    starts = cell_starts(means, acc, refine_starts)
+    best, refine_distance, evals, candidates = dict(start), float("nan"), 0, []
+    if refine_evals > 0:
+        select_seed_list = replication_seeds(select_seeds, master=MASTER_SEED + 2)  # independent of both
+        for cell, i in starts:
+            cand, cand_distance, cand_evals = _refine(base_sc, thetas[i], refine_evals, refine_seeds, workers)
+            evals += cand_evals
+            sel = _means(run_many([base_sc.with_overrides(cand, source="calibration")], select_seed_list, workers)[0])
+            candidates.append({"cell": list(cell), "start": thetas[i], "estimate": cand,
+                               "refine_distance": cand_distance, "select_distance": distance(sel), "select": sel})
+        chosen = min(candidates, key=lambda c: c["select_distance"])
+        best, refine_distance = chosen["estimate"], chosen["refine_distance"]
     confirm_seed_list = replication_seeds(confirm_seeds, master=MASTER_SEED + 1)  # fresh seeds
     confirm = run_many([base_sc.with_overrides(best, source="calibration")], confirm_seed_list, workers)[0]
     fit = {}
@@ -178,6 +213,7 @@ def calibrate(points: int = 64, seeds_per_point: int = 2, accept: float = 0.2, c
     return {
         "estimate": best, "posterior": post, "fit": fit, "distance": float(dist[order[0]]),
         "lhs_best": start, "refine_distance": refine_distance, "refine_evals": evals, "refine_seeds": refine_seeds,
+        "refine_starts": refine_starts, "select_seeds": select_seeds, "candidates": candidates,
         "confirm_distance": distance({k: v["mean"] for k, v in fit.items()}),
         "baseline_fit": baseline_fit, "baseline_distance": distance(baseline_fit),
         "accepted_distance_max": float(dist[acc[-1]]), "points": points, "seeds_per_point": seeds_per_point,
@@ -216,7 +252,13 @@ def report(result: Mapping[str, Any]) -> str:
         p = result["posterior"][k]
         lines.append(f"    {k}: {v:.4f} | {p['mean']:.4f} +- {p['sd']:.4f} [{p['q05']:.4f}, {p['q95']:.4f}] | "
                      f"{BY_KEY[k].default}")
-    lines.append(f"  Nelder-Mead refinement: {result['refine_evals']} evaluations x {result['refine_seeds']} seeds, "
+    for c in result.get("candidates", []):
+        lines.append(f"  cell (break-even, payback) {tuple(int(v) for v in c['cell'])}: refined distance "
+                     f"{c['refine_distance']:.2f}, on {result['select_seeds']} selection seeds "
+                     f"{c['select_distance']:.2f} ("
+                     + ", ".join(f"{k} {v:.3f}" for k, v in c["select"].items()) + ")")
+    lines.append(f"  Nelder-Mead refinement from the best point of each of the best {result.get('refine_starts', 1)} "
+                 f"cells: {result['refine_evals']} evaluations x {result['refine_seeds']} seeds, "
                  f"distance {result['distance']:.2f} (best hypercube point) -> {result['refine_distance']:.2f}")
     lines.append(f"  fit with {result['confirm_seeds']} fresh seeds (distance {result['confirm_distance']:.2f}; "
                  f"baseline defaults: {result['baseline_distance']:.2f}):")
@@ -237,8 +279,10 @@ def write_preset(result: Mapping[str, Any], path: Path = PRESET) -> Path:
         "# Provenance (written by `python -m experiments.calibration --write`):",
         "#   procedure: ABC rejection over a Latin hypercube with a simulated-method-of-moments distance",
         f"#              ({result['points']} points x {result['seeds_per_point']} seeds, accept the best "
-        f"{result['accept']:.0%}, design seed {result['design_seed']}), then Nelder-Mead "
-        f"({result['refine_evals']} evaluations x {result['refine_seeds']} seeds); experiments/calibration.py",
+        f"{result['accept']:.0%}, design seed {result['design_seed']}), then Nelder-Mead from the best point of "
+        f"each of the best {result.get('refine_starts', 1)} (break-even, payback) cells ({result['refine_evals']} "
+        f"evaluations in all x {result['refine_seeds']} seeds), best candidate on {result.get('select_seeds', 0)} "
+        "independent seeds; experiments/calibration.py",
         "#   targets:   " + "; ".join(f"{m.name} {m.target:g} +- {m.scale:g} ({m.source})" for m in MOMENTS),
         f"#   date:      {today}",
         f"#   commit:    {_commit()}",
@@ -276,19 +320,26 @@ def write_preset(result: Mapping[str, Any], path: Path = PRESET) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m experiments.calibration [--points N] [--seeds N] [--write] [--json FILE]``."""
     ap = argparse.ArgumentParser(prog="python -m experiments.calibration", description=__doc__.splitlines()[0])
-    ap.add_argument("--points", type=int, default=64)
+    ap.add_argument("--points", type=int, default=128)
     ap.add_argument("--seeds", type=int, default=2, help="seeds per design point")
     ap.add_argument("--accept", type=float, default=0.2)
     ap.add_argument("--confirm", type=int, default=10, help="seeds for the fit of the estimate")
-    ap.add_argument("--refine", type=int, default=30, help="Nelder-Mead evaluations after the hypercube (0: none)")
+    ap.add_argument("--refine", type=int, default=40, help="Nelder-Mead evaluations per start (0: none)")
+    ap.add_argument("--starts", type=int, default=4,
+                    help="Nelder-Mead starts: the best accepted point of each of this many (break-even, payback) cells")
+    ap.add_argument("--select", type=int, default=10, help="independent seeds to choose among the refined candidates")
+    ap.add_argument("--refine-seeds", type=int, default=6, help="common seeds per Nelder-Mead evaluation")
     ap.add_argument("--workers", type=int)
     ap.add_argument("--write", action="store_true", help="write scenarios/china_calibrated.toml")
     ap.add_argument("--json", metavar="FILE", help="also write the full result as JSON")
     a = ap.parse_args(argv)
-    if a.points < 4 or a.seeds < 1 or not 0 < a.accept <= 1:
-        print("calibration: --points >= 4, --seeds >= 1 and 0 < --accept <= 1 are required.", file=sys.stderr)
+    if a.points < 4 or a.seeds < 1 or not 0 < a.accept <= 1 or a.starts < 1 or a.refine_seeds < 1 or a.select < 2:
+        print("calibration: --points >= 4, --seeds >= 1, --starts >= 1, --refine-seeds >= 1, --select >= 2 and "
+              "0 < --accept <= 1 are required.",
+              file=sys.stderr)
         return 2
-    res = calibrate(a.points, a.seeds, a.accept, a.confirm, workers=a.workers, refine_evals=a.refine)
+    res = calibrate(a.points, a.seeds, a.accept, a.confirm, workers=a.workers, refine_evals=a.refine,
+                    refine_starts=a.starts, refine_seeds=a.refine_seeds, select_seeds=a.select)
     print(report(res))
     if a.json:
         import json

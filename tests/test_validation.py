@@ -196,6 +196,32 @@ def test_calibration_design_is_a_seeded_latin_hypercube_within_the_prior():
         assert sorted(np.minimum(strata, 15)) == list(range(16))
 
 
+def test_calibration_starts_one_search_per_cell_of_the_integer_moments():
+    means = [{"break_even_month": be, "payback_month": pb} for be, pb in
+             [(3, 7), (3, 7), (4, 8), (3, 8), (4, 8), (2, 6)]]
+    ranked = [1, 0, 4, 2, 3, 5]  # best first
+    starts = cal.cell_starts(means, ranked, 3)
+    assert starts == [((3.0, 7.0), 1), ((4.0, 8.0), 4), ((3.0, 8.0), 3)]
+    assert cal.cell_starts(means, ranked, 1) == [((3.0, 7.0), 1)]
+
+
+def test_break_even_and_payback_months_depend_on_trainee_productivity_not_on_the_labour_market():
+    """The diagnostics of a typical production-motive shallow host (Ran & Shi 2020: months 4 and 8)."""
+    from sim import run
+
+    def months(**ov):
+        sc = Scenario.load("baseline").with_overrides({"years": 1, "warmup_years": 1, **ov}, source="test")
+        d = run(sc, seed=1).model.diagnostics()
+        return d["break_even_month"], d["payback_month"]
+
+    assert months() == (3.0, 6.0)  # the baseline's defaults
+    # slower productivity growth from a lower start: the Ran & Shi months (and hosts lose more money)
+    assert months(**{"firms.trainee_productivity_start": 0.43, "firms.trainee_productivity_gain": 0.08}) == (4.0, 8.0)
+    # the labour market and the motive mix leave them unchanged (they are a host's running account)
+    assert months(**{"labour_market.base_quit_hazard": 0.12, "labour_market.graduate_hiring_share": 0.3,
+                     "firms.production_motive_share_sme": 0.9}) == (3.0, 6.0)
+
+
 # ---------------------------------------------------------------------- the facts (fast subset)
 FAST_FACTS = ["stevens_poaching", "muehlemann_extensive_margin", "size_gradient", "lever_ladder_retention",
               "lever_platform_transparency", "lever_subsidy"]
