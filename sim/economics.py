@@ -163,7 +163,7 @@ def expected_tenure_months(monthly_hazard: np.ndarray, horizon: int = 24) -> np.
 
 
 def retention_value(terms: SlotTerms, entry_wage: np.ndarray, level: np.ndarray | int,
-                    monthly_hazard: np.ndarray, ladder_premium: np.ndarray | float = 0.0,
+                    monthly_hazard: np.ndarray, wage_premium: np.ndarray | float = 0.0,
                     on_ladder: np.ndarray | float = 0.0) -> np.ndarray:
     """Value to the trainer of one retained graduate: hiring cost saved + rent.
 
@@ -172,12 +172,15 @@ def retention_value(terms: SlotTerms, entry_wage: np.ndarray, level: np.ndarray 
     (Acemoglu & Pischke 1998, 1999), plus, on a firm's own credential ladder,
     firm-specific productivity it keeps in full (:data:`LADDER_SPECIFIC_GAIN`; deep
     engagement only: specific skill needs mentors and a co-designed curriculum),
-    minus the pay-ladder premium it pays, over the expected tenure, discounted.
+    minus ``wage_premium`` (share of the entry wage) it pays above its compressed
+    wage: its pay-ladder step, or the outside bid for a recognised credential it
+    must match (:func:`sim.labour_market.host_premium`; Acemoglu & Pischke 2000),
+    over the expected tenure, discounted.
     """
     gain = TRAINING_PRODUCTIVITY_GAIN[np.asarray(level)]
     slc = skilled_labour_cost(terms, entry_wage)
     specific = LADDER_SPECIFIC_GAIN * np.asarray(on_ladder, dtype=float) * (np.asarray(level) == 2)
-    rent_per_month = (terms.wage_compression * gain + specific) * slc - ladder_premium * entry_wage
+    rent_per_month = (terms.wage_compression * gain + specific) * slc - wage_premium * entry_wage
     tenure = expected_tenure_months(monthly_hazard)
     discount = 1.0 / (1.0 + terms.discount_rate) ** (tenure / 24.0)
     return hiring_cost(terms, entry_wage) + rent_per_month * tenure * discount

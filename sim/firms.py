@@ -202,7 +202,7 @@ def expected_values(model: ConsortiumModel) -> np.ndarray:
         quit, poach = lm.monthly_hazards(mterms, fs.competitors, on_ladder.astype(float), np.full(n, level),
                                          np.full(n, cred_share))
         value_retained = eco.retention_value(terms, fs.wage, level, quit + poach,
-                                             ladder_premium=mterms.ladder_premium * on_ladder, on_ladder=on_ladder)
+                                             wage_premium=lm.host_premium(mterms, on_ladder, cred_share), on_ladder=on_ladder)
         reputation = np.where(fs.is_anchor, model.p["firms.reputation_value_anchor"], model.p["firms.reputation_value_sme"]) * level
         fixed = model.host_fixed_cost() + (model.deep_fixed_cost(fs.is_anchor) if level == 2 else 0.0)
         gross = cost * fs.slots + fixed

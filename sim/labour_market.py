@@ -71,17 +71,45 @@ def recognition(terms: MarketTerms) -> float:
     return 0.0 if terms.credential_mode == "none" else terms.portability
 
 
+def credential_premium(terms: MarketTerms, credential: np.ndarray | float) -> np.ndarray | float:
+    """Share of the wage every outside employer adds for a credential, as far as it recognises it.
+
+    Certification makes the certified skill visible to outside employers, who
+    bid for it (Acemoglu & Pischke 2000): ``credential_wage_premium x recognition x credential``.
+    """
+    return terms.credential_wage_premium * recognition(terms) * credential
+
+
 def outside_wage(terms: MarketTerms, market_wage: np.ndarray, skill: np.ndarray,
                  credential: np.ndarray) -> np.ndarray:
     """Wage an outside local employer offers: pays for general skill and recognised credentials."""
     skill_part = (1.0 - terms.compression) * SKILL_WAGE_RETURN * (skill - 1.0)
-    cred_part = terms.credential_wage_premium * recognition(terms) * credential
+    cred_part = credential_premium(terms, credential)
     return market_wage * (1.0 + skill_part + cred_part)
 
 
-def host_wage(terms: MarketTerms, wage: np.ndarray, on_ladder: np.ndarray) -> np.ndarray:
-    """Wage the trainer pays its retained graduate: compressed, plus its pay-ladder step."""
-    return wage * (1.0 + terms.ladder_premium * on_ladder)
+def coastal_wage(terms: MarketTerms, market_wage: np.ndarray | float,
+                 credential: np.ndarray | float = 0.0) -> np.ndarray | float:
+    """Wage a graduate expects from leaving the city: the coastal premium, plus a recognised credential's."""
+    return market_wage * (1.0 + terms.outside_wage_premium + credential_premium(terms, credential))
+
+
+def host_premium(terms: MarketTerms, on_ladder: np.ndarray | float,
+                 credential: np.ndarray | float = 0.0) -> np.ndarray:
+    """Share of its compressed wage the trainer adds for a retained graduate.
+
+    Its pay-ladder step, or, if larger, the outside employers' bid for the
+    recognised credential, which the trainer must match to keep the graduate
+    (Acemoglu & Pischke 2000: the certified part of skill is no longer
+    compressed, and the trainer's rent on it goes to the worker).
+    """
+    return np.maximum(terms.ladder_premium * on_ladder, credential_premium(terms, credential))
+
+
+def host_wage(terms: MarketTerms, wage: np.ndarray, on_ladder: np.ndarray,
+              credential: np.ndarray | float = 0.0) -> np.ndarray:
+    """Wage the trainer pays its retained graduate: compressed, plus :func:`host_premium`."""
+    return wage * (1.0 + host_premium(terms, on_ladder, credential))
 
 
 def monthly_hazards(terms: MarketTerms, competitors: np.ndarray, on_ladder: np.ndarray,
@@ -131,8 +159,8 @@ def expected_retention(terms: MarketTerms, *, wage: np.ndarray, market_wage: np.
     cred = np.full(n, credential_share)
     p_offer = np.minimum(1.0, offer_capacity) * np.where(production_motive, OFFER_RATE[True], OFFER_RATE[False])
     p_out = outside_offer_probability(terms, competitors, cred)
-    hw = host_wage(terms, wage, on_ladder)
-    coastal = market_wage * (1.0 + terms.outside_wage_premium)
+    hw = host_wage(terms, wage, on_ladder, cred)
+    coastal = coastal_wage(terms, market_wage, cred)
     local = np.maximum(outside_wage(terms, market_wage, np.ones(n), cred), coastal)
     accept = (1 - p_out) * acceptance_probability(terms, hw, coastal, market_wage, lvl) \
         + p_out * acceptance_probability(terms, hw, local, market_wage, lvl)

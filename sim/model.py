@@ -778,9 +778,9 @@ class ConsortiumModel(Model):
             p_out = lm.outside_offer_probability(mt, fs.competitors[f], cred[idx].astype(float))
             has_out = rng.random(idx.size) < p_out
             out_w = lm.outside_wage(mt, np.full(idx.size, market), fy.skill[idx], cred[idx].astype(float))
-            coastal = market * (1.0 + mt.outside_wage_premium)
+            coastal = lm.coastal_wage(mt, market, cred[idx].astype(float))
             alt = np.where(has_out, np.maximum(out_w, coastal), coastal)
-            hw = lm.host_wage(mt, fs.wage[f], on_ladder)
+            hw = lm.host_wage(mt, fs.wage[f], on_ladder, cred[idx].astype(float))
             accept = rng.random(idx.size) < lm.acceptance_probability(mt, hw, alt, np.full(idx.size, market), fy.host_level[idx])
             employer[idx[accept]] = f[accept]
             wage[idx[accept]] = hw[accept]
