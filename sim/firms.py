@@ -189,8 +189,8 @@ def expected_values(model: ConsortiumModel) -> np.ndarray:
     out = np.zeros((n, 3))
     subsidy_rate = model.subsidy_rate_for(fs.is_anchor)  # share of cost, by target
     quality = model.expected_trainee_quality()  # by firm
-    cred_share = model.credential_share_belief
     for level in (1, 2):
+        cred_share = float(model.credential_share_belief[level])  # expected credential share at this level
         output, cost = eco.placement_net_benefit(terms, fs.wage, fs.production_motive, level, fs.productivity, quality)
         output = output * fs.belief_productivity
         on_ladder = fs.on_ladder & (level >= 1)

@@ -81,7 +81,8 @@ class ConsortiumModel(Model):
         self.projects = prj.Projects()
         self.graduates = Graduates()
         self.final_year: FinalYear | None = None
-        self.credential_share_belief = 0.3
+        #: firms' belief about the share of trainees who earn a credential, by the level they were hosted at
+        self.credential_share_belief = np.full(3, 0.3)
         self.last_expected_values = np.zeros((self.firm_state.n, 3))
         self._last_round = plc.RoundResult(0, 0, 0, 0, 0, 0)
         self._held = {"placement_quality": 0.0, "unfilled_placement_slots": 0.0, "unplaced_students": 0.0,
@@ -755,7 +756,13 @@ class ConsortiumModel(Model):
             cred = hosted & fs.on_ladder[h] & (fy.skill >= thresh)
         else:
             cred = np.zeros(n, dtype=bool)
-        self.credential_share_belief = float(cred[hosted].mean()) if hosted.any() else 0.0
+        # by level: deep hosts certify more of their trainees than shallow ones (pooled share where a level hosted none)
+        belief = np.full(3, float(cred[hosted].mean()) if hosted.any() else 0.0)
+        for level in (1, 2):
+            at = hosted & (fy.host_level == level)
+            if at.any():
+                belief[level] = cred[at].mean()
+        self.credential_share_belief = belief
         vac = fs.vacancies.copy()
         employer = np.full(n, -1, dtype=np.int64)
         wage = np.zeros(n)
@@ -951,7 +958,7 @@ class ConsortiumModel(Model):
             level: lm.expected_retention(
                 mt, wage=fs.wage, market_wage=self.market_wage, competitors=fs.competitors,
                 production_motive=fs.production_motive, level=level, on_ladder=fs.on_ladder.astype(float),
-                offer_capacity=fs.vacancies / np.maximum(fs.slots, 1), credential_share=self.credential_share_belief)
+                offer_capacity=fs.vacancies / np.maximum(fs.slots, 1), credential_share=float(self.credential_share_belief[level]))
             for level in (1, 2)
         }
         expected = np.where(level_hosted == 2, expected_at[2], expected_at[1])
