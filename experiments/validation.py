@@ -291,7 +291,7 @@ TARGETS: tuple[Target, ...] = (
     Target("germany_net_cost_share", "Germany-like preset: net cost per trainee-year EUR 5.4-6.5k, about 11-17% "
            "of a skilled worker's annual wage (EUR ~39k).", "BIBB cost-benefit surveys", "germany_like",
            "net_cost_share_of_skilled_wage", 0.11, 0.17,
-         note="Reached (0.153, 95% CI 0.131 .. 0.175) since the preset is fed BIBB's cost structure (2017/18 gross cost EUR 20,855 split by the 2012/13 shares: apprentice pay 61%, training staff 23%, material 5%, other 10%, relative to the skilled wage). Before, with the baseline's Chinese yuan figures for equipment and admin and the Chinese mentor wage, it was 0.180 (FAIL). The 9-month placement (firms.placement_months high) stands in for one apprentice-year."),
+         note="Reached (0.133, 95% CI 0.110 .. 0.155, at 5708ce8; 0.153-0.162 at earlier commits of the day) since the preset is fed BIBB's cost structure (2017/18 gross cost EUR 20,855 split by the 2012/13 shares: apprentice pay 61%, training staff 23%, material 5%, other 10%, relative to the skilled wage). Before, with the baseline's Chinese yuan figures for equipment and admin and the Chinese mentor wage, it was 0.180 (FAIL). The 9-month placement (firms.placement_months high) stands in for one apprentice-year."),
     Target("switzerland_net_benefit_share", "Switzerland-like preset: ~60% of training firms with a net benefit "
            "during training (band 0.50-0.70).", "4th Swiss cost-benefit survey (2016/17)", "switzerland_like",
            "hosts_net_benefit_share", 0.50, 0.70),
