@@ -269,7 +269,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("firms.reputation_value_sme", "float", 300.0, "yuan per slot", "reputation value per trainee slot of an SME at shallow engagement (doubled at deep)", low=0, high=1e6, meaning_zh="中小企业每个实习岗位的声誉价值"),
     _p("firms.education_surcharge_per_employee", "float", 940.0, "yuan per employee-year",
        "education surcharges (教育费附加 and local) a firm owes, the cap of the 产教融合 credit",
-       low=0, high=1e6,
+       low=0, high=1e6, explore=(470, 1400),
        source="(3% + 2%) x domestic VAT + consumption tax per legal-unit employee: MOF 2018 final accounts, "
               "domestic VAT 61,530.77 + domestic consumption tax 10,631.75 (100 million yuan) / 383.236 million "
               "employees of 2nd- and 3rd-industry legal units (4th Economic Census 2018, communique no. 1) "
