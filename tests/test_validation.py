@@ -106,7 +106,7 @@ def test_every_fact_varies_a_declared_key_and_measures_a_known_quantity():
         assert f.reproduced or f.note, f"{f.id}: a fact not reproduced must say why"
         for k in f.fixed:
             assert k in BY_KEY
-        Scenario.load("baseline").with_overrides({**f.fixed, f.x_key: f.x_values[-1]})  # values are allowed
+        Scenario.load(f.scenario).with_overrides({**f.fixed, f.x_key: f.x_values[-1]})  # values are allowed
     for t in val.TARGETS:
         assert t.y in NAMES or t.y in EXTRA_MEASURES and t.low < t.high
 
