@@ -44,6 +44,7 @@ from sim.firms import SME, AnchorFirm, FirmState, decide, slot_numbers
 from sim.government import Government
 from sim.indicators import NAMES
 from sim.scenario import Scenario
+from sim.sorting import argsort_stable, lexsort2
 from sim.students import Enrolment, FinalYear, Graduates
 
 GRADUATION_MONTH = 9
@@ -97,11 +98,16 @@ class ConsortiumModel(Model):
         self._tie_g_strength = self.ties.strength.copy()  # strength shown on the graph (synced each June)
         for name in NAMES:
             setattr(self, name, 0.0)
-        self.datacollector = DataCollector(model_reporters={name: name for name in NAMES})
+        self.datacollector = _IndicatorCollector(model_reporters={name: name for name in NAMES})
         self._rows_step: list[int] = []
         self._rows_year: list[int] = []
+        # nothing reads the indicators during the unrecorded warm-up: they are computed once, at its end
+        self._warming_up = True
         for _ in range(self.warmup * MONTHS):
             self.step()
+        self._warming_up = False
+        if self.warmup:
+            self._update_indicators()
 
     # ------------------------------------------------------------------ build
     def _build_population(self) -> None:
@@ -352,7 +358,8 @@ class ConsortiumModel(Model):
             self._graduation()
         elif len(self.graduates):
             self._turnover()
-        self._update_indicators()
+        if not self._warming_up:
+            self._update_indicators()
         if self.year >= 1:
             self.recorded_steps += 1
             self._rows_step.append(self.recorded_steps)
@@ -766,7 +773,7 @@ class ConsortiumModel(Model):
             rate = np.where(fs.production_motive, lm.OFFER_RATE[True], lm.OFFER_RATE[False])
             want = rng.random(n) < rate[h]
             cand = np.flatnonzero(hosted & want)
-            cand = cand[np.lexsort((-fy.skill[cand], host[cand]))]
+            cand = cand[lexsort2(-fy.skill[cand], host[cand])]
             rank = _rank_within(host[cand])
             offered[cand[rank < vac[host[cand]]]] = True
         # 2. offered graduates compare with a competitor's offer and leaving the city
@@ -802,7 +809,7 @@ class ConsortiumModel(Model):
         seeking = seeking[rng.random(seeking.size) < np.clip(seen, 0, 1)]
         own = rng.random(seeking.size) < np.clip(OWN_SECTOR_SEARCH + 0.3 * mt.transparency + 0.1 * cred[seeking], 0, 1)
         target = np.where(own, fy.sector[seeking], rng.integers(0, len(self.sectors), size=seeking.size))
-        order = np.argsort(-fy.skill[seeking] - 0.3 * cred[seeking], kind="stable")
+        order = argsort_stable(-fy.skill[seeking] - 0.3 * cred[seeking])
         seeking, target = seeking[order], target[order]
         for k in range(len(self.sectors)):
             g = seeking[target == k]
@@ -843,27 +850,31 @@ class ConsortiumModel(Model):
         attach = np.where(at_host, g.host_level[idx], 0)
         return lm.monthly_hazards(mt, fs.competitors[f], on_ladder, attach, g.credential[idx].astype(float), g.skill[idx])
 
-    def _hazards(self, mt: lm.MarketTerms) -> tuple[np.ndarray, np.ndarray]:
-        """Per tracked graduate: quit hazard and quit + poach hazard (valid for the employed).
+    def _hazards(self, mt: lm.MarketTerms) -> list[np.ndarray]:
+        """The employed graduates, their quit hazards and their quit + poach hazards: ``[emp, quit, total]``.
 
-        They change only when a graduate changes employer (updated in
-        :meth:`_turnover`), when graduates are added or dropped, or when the
-        market terms or pay ladders change (each September), so they are
-        computed once and reused month after month. Elementwise, hence equal to
-        computing them afresh each month.
+        ``emp`` lists the employed tracked graduates in increasing order (the
+        order in which :meth:`_turnover` draws for them). The hazards change
+        only when a graduate changes employer, when graduates are added or
+        dropped, or when the market terms or pay ladders change (each
+        September), so they are computed once and kept up to date by
+        :meth:`_turnover` (which also drops those who leave from the three
+        arrays). Elementwise, hence equal to computing them afresh each month.
         """
         g, fs = self.graduates, self.firm_state
-        key = (g.version, mt)
         cached = getattr(self, "_hz", None)
-        if cached is not None and cached[0] == key and cached[1] is fs.on_ladder and cached[2] is fs.competitors:
-            return cached[3], cached[4]
+        if cached is not None and cached[0] == g.version and (cached[1] is mt or cached[1] == mt) \
+                and cached[3] is fs.competitors \
+                and (cached[2] is fs.on_ladder or np.array_equal(cached[2], fs.on_ladder)):
+            return cached[4]
         emp = np.flatnonzero(g.employer >= 0)
-        quit, total = np.zeros(len(g)), np.zeros(len(g))
+        quit, total = np.zeros(0), np.zeros(0)
         if emp.size:
-            q, p = self._hazards_of(emp, mt)
-            quit[emp], total[emp] = q, q + p
-        self._hz = (key, fs.on_ladder, fs.competitors, quit, total)
-        return quit, total
+            quit, p = self._hazards_of(emp, mt)
+            total = quit + p
+        state = [emp, quit, total]
+        self._hz = (g.version, mt, fs.on_ladder, fs.competitors, state)
+        return state
 
     def _graduate_counts(self) -> dict[str, int]:
         """Counts behind the graduate indicators, recounted when graduates are added or dropped.
@@ -888,24 +899,28 @@ class ConsortiumModel(Model):
     def _turnover(self) -> None:
         """A month of quits and poaching among tracked graduates."""
         g, fs = self.graduates, self.firm_state
-        emp = np.flatnonzero(g.employer >= 0)
+        mt = self.market_terms()
+        state = self._hazards(mt)
+        emp, quit, total = state
         if emp.size == 0:
             return
-        mt = self.market_terms()
-        quit, total = self._hazards(mt)
         counts = self._graduate_counts()
         u = self.rng.random(emp.size)
-        leaves = u < quit[emp]
-        moves = ~leaves & (u < total[emp])
-        changed = emp[leaves | moves]
+        # a graduate leaves if u < quit, else moves if u < total; total >= quit, so u < total selects both
+        ci = np.flatnonzero(u < total)
+        if ci.size == 0:
+            return
+        leaves = u[ci] < quit[ci]
+        changed = emp[ci]
         first = (g.employer[changed] == g.first_employer[changed]) & (g.left_first_step[changed] < 0)
         g.left_first_step[changed[first]] = self.steps
-        gone = emp[leaves]
+        gone = changed[leaves]
         counts["employed"] -= gone.size
         counts["matched"] -= int((fs.sector[g.employer[gone]] == g.sector[gone]).sum())
         counts["latest_employed"] -= int((g.grad_step[gone] == counts["latest_step"]).sum())
         g.employer[gone] = -1
-        mv = emp[moves]
+        mv_at = ci[~leaves]
+        mv = emp[mv_at]
         if mv.size:
             dest = self._competitor_of(g.employer[mv])
             ok = dest >= 0
@@ -918,7 +933,12 @@ class ConsortiumModel(Model):
             g.wage[moved] = lm.outside_wage(mt, fs.wage[dest[ok]], g.skill[moved], g.credential[moved].astype(float))
             if moved.size:
                 q, p = self._hazards_of(moved, mt)
-                quit[moved], total[moved] = q, q + p
+                at = mv_at[ok]
+                quit[at], total[at] = q, q + p
+        if gone.size:
+            keep = np.ones(emp.size, dtype=bool)
+            keep[ci[leaves]] = False
+            state[:] = emp[keep], quit[keep], total[keep]
 
     def _turnover_drop_old(self) -> None:
         g = self.graduates
@@ -1031,12 +1051,33 @@ class ConsortiumModel(Model):
         return df
 
 
+class _IndicatorCollector(DataCollector):
+    """Mesa's :class:`DataCollector` over model attributes, appending each month's values without copying.
+
+    Every reporter names a model attribute holding an immutable number, so the
+    values stored are the ones ``DataCollector.collect`` stores (it deep-copies
+    them, which for a number gives an equal number).
+    """
+
+    def collect(self, model) -> None:
+        """Record the model reporters' current values (as :meth:`DataCollector.collect`)."""
+        fast = self.__dict__.get("_fast")
+        if fast is None or fast[0] is not self.model_reporters or self.agent_reporters or self.agenttype_reporters:
+            super().collect(model)  # validates the reporters on the first call
+            if all(isinstance(r, str) for r in self.model_reporters.values()):
+                self._fast = (self.model_reporters, [(self.model_vars[v], r) for v, r in self.model_reporters.items()])
+            return
+        self._collection_steps.append(model.time)
+        for values, attr in fast[1]:
+            values.append(getattr(model, attr, None))
+
+
 def _within_vacancies(dest: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
     """Which moves to firm ``dest`` fit its open vacancies (first come, first served; -1 never fits)."""
     ok = np.zeros(dest.size, dtype=bool)
     cand = np.flatnonzero(dest >= 0)
     if cand.size:
-        order = cand[np.argsort(dest[cand], kind="stable")]
+        order = cand[argsort_stable(dest[cand])]
         rank = _rank_within(dest[order])
         ok[order[rank < vacancies[dest[order]]]] = True
     return ok

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.sorting import argsort_stable, lexsort2
+
 
 @dataclass
 class RoundResult:
@@ -131,7 +133,7 @@ def allocate(rng: np.random.Generator, need: np.ndarray, slots: np.ndarray, firm
     tiebreak = rng.random(tie_school.size)
     res = tie_school * n_k + firm_sector[tie_firm]
     able = np.flatnonzero((left[tie_firm] > 0) & (need_flat[res] > 0))
-    order = able[np.lexsort((tiebreak[able], -np.asarray(tie_strength)[able]))]
+    order = able[lexsort2(tiebreak[able], -np.asarray(tie_strength)[able])]
     t_school, t_firm = tie_school[order], tie_firm[order]
     take = _along_ties(need_flat, left, res[order], t_firm)
     got = take > 0
@@ -187,7 +189,7 @@ def assign_students(allocations: Allocations | list[tuple[int, int, int]], schoo
     g = s * n_sectors + firm_sector[f]
     start = np.searchsorted(group, g)
     # students already given to earlier allocations of the same group
-    order = np.argsort(g, kind="stable")
+    order = argsort_stable(g)
     m_sorted = m[order]
     before = np.cumsum(m_sorted) - m_sorted
     g_sorted = g[order]
