@@ -258,7 +258,7 @@ class ConsortiumModel(Model):
     def market_terms(self) -> lm.MarketTerms:
         """Current labour-market terms."""
         p = self.p
-        return lm.MarketTerms(
+        terms = dict(
             compression=p["labour_market.wage_compression"], transparency=p["policy.platform.graduate_transparency"],
             poaching_intensity=p["labour_market.poaching_intensity"], base_quit_hazard=p["labour_market.base_quit_hazard"],
             outside_wage_premium=p["labour_market.outside_wage_premium"], mobility_cost=p["labour_market.mobility_cost"],
@@ -266,6 +266,10 @@ class ConsortiumModel(Model):
             ladder_premium=p["policy.credential.ladder_premium"] if p["policy.credential.mode"] == "employer_ladder" else 0.0,
             credential_wage_premium=p["policy.credential.wage_premium"],
         )
+        cached = self.__dict__.get("_market_terms")  # the same terms as last time: the same (immutable) object
+        if cached is None or cached[0] != terms:
+            cached = self._market_terms = (terms, lm.MarketTerms(**terms))
+        return cached[1]
 
     def subsidy_rate_for(self, is_anchor: np.ndarray) -> np.ndarray:
         """Share of participation cost reimbursed, by who may claim."""
@@ -469,7 +473,7 @@ class ConsortiumModel(Model):
         if ss.n == 0 or fs.n == 0:
             return
         chance = p["schools.partner_search_rate"] * ss.effort * (1.0 + 2.0 * p["policy.platform.placement_matching"])
-        searching = np.flatnonzero(rng.random(ss.n) < chance)
+        searching = (rng.random(ss.n) < chance).nonzero()[0]
         # Each searching school draws a sector from its programme mix, then a firm of that sector weighted
         # by engagement and size: the same draws as Generator.choice(p=...), on cumulative weights computed
         # once per sector, so a search costs a binary search instead of a scan of all firms.
@@ -480,7 +484,7 @@ class ConsortiumModel(Model):
         for i, s in enumerate(searching.tolist()):
             k = int(sector_cdf[i].searchsorted(rng.random(), side="right"))
             if k not in cands_of:
-                cands = np.flatnonzero(fs.sector == k)
+                cands = (fs.sector == k).nonzero()[0]
                 if cands.size:
                     w = (1.0 + 2.0 * fs.engagement[cands]) * np.sqrt(fs.employees[cands])
                     p_k = w / w.sum()
@@ -625,10 +629,15 @@ class ConsortiumModel(Model):
         if not (fs.hosted > 0).any():
             return
         terms = self._placement_terms
-        out = eco.monthly_output(terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity,
-                                 self._host_quality)[i]
-        fs.acc_output += fs.hosted * out
-        fs.acc_cost += fs.hosted * eco.monthly_cost(terms, fs.wage, fs.engagement)
+        # the output of every placement month and the monthly cost are fixed by the round (computed once a round)
+        key = (terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity, self._host_quality)
+        cached = self.__dict__.get("_placement_flows")
+        if cached is None or not all(a is b for a, b in zip(cached[0], key, strict=True)):
+            cached = self._placement_flows = (key, eco.monthly_output(
+                terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity, self._host_quality),
+                eco.monthly_cost(terms, fs.wage, fs.engagement))
+        fs.acc_output += fs.hosted * cached[1][i]
+        fs.acc_cost += fs.hosted * cached[2]
 
     # ------------------------------------------------------------------ projects
     def _run_projects(self) -> None:
@@ -645,7 +654,7 @@ class ConsortiumModel(Model):
             self._projects_this_step = int(firms.size)
         if fs.n == 0 or self.school_state.n == 0:
             return
-        hit = np.flatnonzero(rng.random(fs.n) < p["firms.bottleneck_rate"] / MONTHS)
+        hit = (rng.random(fs.n) < p["firms.bottleneck_rate"] / MONTHS).nonzero()[0]
         if hit.size == 0:
             return
         platform = p["policy.platform.placement_matching"]
@@ -676,20 +685,28 @@ class ConsortiumModel(Model):
             return best
 
         out = self._per_ties("strongest_partner", strongest)[firms]
-        missing = np.flatnonzero(out < 0)
+        missing = (out < 0).nonzero()[0]
         if missing.size == 0:
             return out
         # a school teaching the firm's sector, weighted by its programme share: one uniform each, in order,
         # as Generator.choice(ss.n, p=w / w.sum()) draws it
         sector = fs.sector[firms[missing]]
+        cached = self.__dict__.get("_school_cdfs")  # per sector, until the programme mix changes (each September)
+        if cached is None or cached[0] is not ss.shares:
+            cached = self._school_cdfs = (ss.shares, {})
+        cdf_all = cached[1]
         cdf_of = {}
         for k in np.unique(sector).tolist():
-            w = ss.shares[:, k]
-            if w.sum() > 0:
-                p_k = w / w.sum()
-                cdf = p_k.cumsum()
-                cdf /= cdf[-1]
-                cdf_of[k] = cdf
+            if k not in cdf_all:
+                w = ss.shares[:, k]
+                cdf = None
+                if w.sum() > 0:
+                    p_k = w / w.sum()
+                    cdf = p_k.cumsum()
+                    cdf /= cdf[-1]
+                cdf_all[k] = cdf
+            if cdf_all[k] is not None:
+                cdf_of[k] = cdf_all[k]
         drawn = np.array([k in cdf_of for k in sector.tolist()], dtype=bool)
         u = self.rng.random(int(drawn.sum()))
         for k, cdf in cdf_of.items():
@@ -711,7 +728,7 @@ class ConsortiumModel(Model):
         rate = self.subsidy_rate_for(fs.is_anchor)
         fixed = self._deep_fixed + np.where(hosts, self._host_fixed, 0.0)
         claim = rate * (fs.acc_cost + fixed)
-        claimants = np.flatnonzero(claim > 0)
+        claimants = (claim > 0).nonzero()[0]
         approved = np.zeros(fs.n)
         if claimants.size:
             approved[claimants] = gov.claim(claimants, claim[claimants])
@@ -725,7 +742,7 @@ class ConsortiumModel(Model):
             investment = self._deep_fixed + fs.hosted * (eco.monthly_cost(terms, fs.wage, 2) - terms.pay_floor * fs.wage) * terms.months
             credit = eco.tax_credit(self.p["policy.tax_credit.investment_offset"], investment, fs.liability,
                                     self.p["policy.tax_credit.refundable"])
-            idx = np.flatnonzero(deep & (credit > 0))
+            idx = (deep & (credit > 0)).nonzero()[0]
             gov.grant_credits(idx, credit[idx])
         net_benefit = fs.acc_output - fs.acc_cost + fs.acc_public
         fs.realised_net = np.where(hosts, net_benefit / np.maximum(fs.hosted, 1), np.nan)
@@ -772,12 +789,12 @@ class ConsortiumModel(Model):
         if hosted.any() and fs.n:
             rate = np.where(fs.production_motive, lm.OFFER_RATE[True], lm.OFFER_RATE[False])
             want = rng.random(n) < rate[h]
-            cand = np.flatnonzero(hosted & want)
+            cand = (hosted & want).nonzero()[0]
             cand = cand[lexsort2(-fy.skill[cand], host[cand])]
             rank = _rank_within(host[cand])
             offered[cand[rank < vac[host[cand]]]] = True
         # 2. offered graduates compare with a competitor's offer and leaving the city
-        idx = np.flatnonzero(offered)
+        idx = offered.nonzero()[0]
         market = self.market_wage
         if idx.size:
             f = host[idx]
@@ -804,7 +821,7 @@ class ConsortiumModel(Model):
                 np.subtract.at(vac, dest[okd], 1)
         # 3. open market: the rest search by sector; a share land in another sector (mismatch).
         # Transparency and credentials make graduates visible and matched to their own sector.
-        seeking = np.flatnonzero(employer < 0)
+        seeking = (employer < 0).nonzero()[0]
         seen = 0.5 + 0.5 * mt.transparency + 0.2 * cred[seeking]
         seeking = seeking[rng.random(seeking.size) < np.clip(seen, 0, 1)]
         own = rng.random(seeking.size) < np.clip(OWN_SECTOR_SEARCH + 0.3 * mt.transparency + 0.1 * cred[seeking], 0, 1)
@@ -813,7 +830,7 @@ class ConsortiumModel(Model):
         seeking, target = seeking[order], target[order]
         for k in range(len(self.sectors)):
             g = seeking[target == k]
-            firms_k = np.flatnonzero((fs.sector == k) & (vac > 0))
+            firms_k = ((fs.sector == k) & (vac > 0)).nonzero()[0]
             if g.size == 0 or firms_k.size == 0:
                 continue
             firms_k = firms_k[rng.permutation(firms_k.size)]
@@ -867,7 +884,7 @@ class ConsortiumModel(Model):
                 and cached[3] is fs.competitors \
                 and (cached[2] is fs.on_ladder or np.array_equal(cached[2], fs.on_ladder)):
             return cached[4]
-        emp = np.flatnonzero(g.employer >= 0)
+        emp = (g.employer >= 0).nonzero()[0]
         quit, total = np.zeros(0), np.zeros(0)
         if emp.size:
             quit, p = self._hazards_of(emp, mt)
@@ -907,7 +924,7 @@ class ConsortiumModel(Model):
         counts = self._graduate_counts()
         u = self.rng.random(emp.size)
         # a graduate leaves if u < quit, else moves if u < total; total >= quit, so u < total selects both
-        ci = np.flatnonzero(u < total)
+        ci = (u < total).nonzero()[0]
         if ci.size == 0:
             return
         leaves = u[ci] < quit[ci]
@@ -984,7 +1001,14 @@ class ConsortiumModel(Model):
         fs, ss, g = self.firm_state, self.school_state, self.graduates
         # firms by (level, anchor) in one pass; a share of firms is count / count, as the mean of a mask
         n = fs.n
-        c = np.bincount(fs.engagement * 2 + fs.is_anchor, minlength=6).tolist() if n else [0] * 6
+        # the firm counts and effort indices change only when the arrays are replaced (each September)
+        cache = self.__dict__.setdefault("_indicator_cache", {})
+        hit = cache.get("firms")
+        if hit is None or hit[0] is not fs.engagement or hit[1] is not fs.is_anchor:
+            counts = np.bincount(fs.engagement * 2 + fs.is_anchor, minlength=6).tolist() if n else [0] * 6
+            effort = float(eco.EFFORT_BY_LEVEL[fs.engagement].mean()) if fs.n else 0.0
+            hit = cache["firms"] = (fs.engagement, fs.is_anchor, counts, effort)
+        c = hit[2]
         n_sme, n_anchor = c[0] + c[2] + c[4], c[1] + c[3] + c[5]
         n_part = c[2] + c[3] + c[4] + c[5]
         ind = self._held.copy()
@@ -992,8 +1016,13 @@ class ConsortiumModel(Model):
         ind["sme_participation_rate"] = (c[2] + c[4]) / n_sme if n_sme else 0.0
         ind["anchor_participation_rate"] = (c[3] + c[5]) / n_anchor if n_anchor else 0.0
         ind["deep_engagement_share"] = (c[4] + c[5]) / n if n else 0.0
-        ind["school_effort_index"] = float(ss.effort.mean()) if ss.n else 0.0
-        ind["firm_effort_index"] = float(eco.EFFORT_BY_LEVEL[fs.engagement].mean()) if fs.n else 0.0
+        hit_s = cache.get("schools")
+        if hit_s is None or hit_s[0] is not ss.effort or hit_s[1] is not ss.shares or hit_s[2] is not ss.cohort_size:
+            weight = ss.shares * ss.cohort_size[:, None]
+            hit_s = cache["schools"] = (ss.effort, ss.shares, ss.cohort_size,
+                                        float(ss.effort.mean()) if ss.n else 0.0, weight, weight.sum())
+        ind["school_effort_index"] = hit_s[3]
+        ind["firm_effort_index"] = hit[3]
         ind["engagement_gap"] = ind["school_effort_index"] - ind["firm_effort_index"]
         if not self._measured_retention and len(g):
             trained = g.host >= 0
@@ -1007,8 +1036,8 @@ class ConsortiumModel(Model):
         else:
             ind["graduate_local_employment_rate"] = 0.0
             ind["skill_match_rate"] = 0.0
-        weight = ss.shares * ss.cohort_size[:, None]
-        ind["curriculum_lag_years"] = float((ss.lag * weight).sum() / weight.sum()) if weight.sum() > 0 else 0.0
+        weight, w_sum = hit_s[4], hit_s[5]
+        ind["curriculum_lag_years"] = float((ss.lag * weight).sum() / w_sum) if w_sum > 0 else 0.0
         ind["tech_projects_completed"] = float(MONTHS * self._projects_this_step)
         spent = MONTHS * self.government.paid_this_step
         ind["subsidy_spent"] = float(spent)
@@ -1075,7 +1104,7 @@ class _IndicatorCollector(DataCollector):
 def _within_vacancies(dest: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
     """Which moves to firm ``dest`` fit its open vacancies (first come, first served; -1 never fits)."""
     ok = np.zeros(dest.size, dtype=bool)
-    cand = np.flatnonzero(dest >= 0)
+    cand = (dest >= 0).nonzero()[0]
     if cand.size:
         order = cand[argsort_stable(dest[cand])]
         rank = _rank_within(dest[order])
@@ -1088,7 +1117,7 @@ def _rank_within(groups: np.ndarray) -> np.ndarray:
     if groups.size == 0:
         return groups
     change = np.concatenate([[True], groups[1:] != groups[:-1]])
-    start_idx = np.flatnonzero(change)
+    start_idx = change.nonzero()[0]
     run_id = np.cumsum(change) - 1
     return np.arange(groups.size) - start_idx[run_id]
 
