@@ -309,11 +309,11 @@ class ConsortiumModel(Model):
     def _per_ties(self, name: str, compute):
         """``compute()``, cached until the ties change (the tie arrays are replaced, never edited in place)."""
         t = self.ties
-        key = (t.school, t.firm, t.strength)
         cache = self.__dict__.setdefault("_tie_cache", {})
         hit = cache.get(name)
-        if hit is not None and all(a is b for a, b in zip(hit[0], key, strict=True)):
+        if hit is not None and hit[0][0] is t.school and hit[0][1] is t.firm and hit[0][2] is t.strength:
             return hit[1]
+        key = (t.school, t.firm, t.strength)
         value = compute()
         if isinstance(value, np.ndarray):
             value.setflags(write=False)
@@ -632,7 +632,7 @@ class ConsortiumModel(Model):
         # the output of every placement month and the monthly cost are fixed by the round (computed once a round)
         key = (terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity, self._host_quality)
         cached = self.__dict__.get("_placement_flows")
-        if cached is None or not all(a is b for a, b in zip(cached[0], key, strict=True)):
+        if cached is None or any(a is not b for a, b in zip(cached[0], key, strict=True)):
             cached = self._placement_flows = (key, eco.monthly_output(
                 terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity, self._host_quality),
                 eco.monthly_cost(terms, fs.wage, fs.engagement))
@@ -828,16 +828,24 @@ class ConsortiumModel(Model):
         target = np.where(own, fy.sector[seeking], rng.integers(0, len(self.sectors), size=seeking.size))
         order = argsort_stable(-fy.skill[seeking] - 0.3 * cred[seeking])
         seeking, target = seeking[order], target[order]
+        # by target sector, in skill order within each (a stable sort by sector keeps that order)
+        by_sector = argsort_stable(target)
+        bounds = np.searchsorted(target[by_sector], np.arange(len(self.sectors) + 1)).tolist()
+        hired, hired_by = [], []
         for k in range(len(self.sectors)):
-            g = seeking[target == k]
+            g = seeking[by_sector[bounds[k]:bounds[k + 1]]]
             firms_k = ((fs.sector == k) & (vac > 0)).nonzero()[0]
             if g.size == 0 or firms_k.size == 0:
                 continue
             firms_k = firms_k[rng.permutation(firms_k.size)]
             fi, gj, amount = plc.interval_match(vac[firms_k], np.ones(g.size, dtype=np.int64))
-            employer[g[gj]] = firms_k[fi]
-            wage[g[gj]] = lm.outside_wage(mt, fs.wage[firms_k[fi]], fy.skill[g[gj]], cred[g[gj]].astype(float))
+            hired.append(g[gj])
+            hired_by.append(firms_k[fi])
             np.subtract.at(vac, firms_k[fi], amount)
+        if hired:  # wages elementwise, so computed once for every sector
+            hired, hired_by = np.concatenate(hired), np.concatenate(hired_by)
+            employer[hired] = hired_by
+            wage[hired] = lm.outside_wage(mt, fs.wage[hired_by], fy.skill[hired], cred[hired].astype(float))
         self.graduates.append(
             school=fy.school, sector=fy.sector, skill=fy.skill, credential=cred, host=host, host_level=fy.host_level,
             real_training=fy.real_training, employer=employer, wage=wage,

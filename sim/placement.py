@@ -91,6 +91,10 @@ def _first_of_each(ids: np.ndarray) -> np.ndarray:
     return first
 
 
+#: Up to this many ties, :func:`_along_ties` walks them one by one (rounds of array calls above it).
+_SEQUENTIAL_MAX = 2000
+
+
 def _along_ties(need: np.ndarray, left: np.ndarray, res: np.ndarray, firm: np.ndarray) -> np.ndarray:
     """Greedy pass over ties in the given order; returns the students each tie takes (``need``, ``left`` updated).
 
@@ -103,6 +107,18 @@ def _along_ties(need: np.ndarray, left: np.ndarray, res: np.ndarray, firm: np.nd
     """
     take = np.zeros(res.size, dtype=np.int64)
     live = ((need[res] > 0) & (left[firm] > 0)).nonzero()[0]
+    if live.size <= _SEQUENTIAL_MAX and need.size + left.size <= 16 * _SEQUENTIAL_MAX:
+        # few ties: the sequential pass itself, over Python lists, is cheaper than the rounds' array calls
+        nd, lf, got = need.tolist(), left.tolist(), []
+        for r, f in zip(res[live].tolist(), firm[live].tolist(), strict=True):
+            a, b = nd[r], lf[f]
+            t = a if a < b else b
+            nd[r], lf[f] = a - t, b - t
+            got.append(t)
+        take[live] = got
+        need[:] = nd
+        left[:] = lf
+        return take
     while live.size:
         ready = _first_of_each(res[live]) & _first_of_each(firm[live])
         r = live[ready]
