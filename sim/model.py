@@ -859,10 +859,15 @@ class ConsortiumModel(Model):
     def _competitor_of(self, firms: np.ndarray) -> np.ndarray:
         """A random same-sector competitor of each firm (-1 if it has none)."""
         a = self.competition
+        degree = self.__dict__.get("_competitor_count")
+        if degree is None or degree[0] is not a.indptr:
+            degree = self._competitor_count = (a.indptr, np.diff(a.indptr))
+        start, n_comp = a.indptr[firms], degree[1][firms]
+        has = n_comp > 0
+        if has.all():  # the usual case: the same draws and picks, fewer array calls
+            return a.indices[start + (self.rng.random(firms.size) * n_comp).astype(np.int64)].astype(np.int64)
         out = np.full(firms.size, -1, dtype=np.int64)
-        start, end = a.indptr[firms], a.indptr[firms + 1]
-        has = end > start
-        pick = start[has] + (self.rng.random(int(has.sum())) * (end[has] - start[has])).astype(np.int64)
+        pick = start[has] + (self.rng.random(int(has.sum())) * n_comp[has]).astype(np.int64)
         out[has] = a.indices[pick]
         return out
 
@@ -937,25 +942,28 @@ class ConsortiumModel(Model):
             return
         leaves = u[ci] < quit[ci]
         changed = emp[ci]
-        first = (g.employer[changed] == g.first_employer[changed]) & (g.left_first_step[changed] < 0)
+        cur, sector = g.employer[changed], g.sector[changed]  # employer before this month's moves
+        was_matched = fs.sector[cur] == sector
+        first = (cur == g.first_employer[changed]) & (g.left_first_step[changed] < 0)
         g.left_first_step[changed[first]] = self.steps
         gone = changed[leaves]
         counts["employed"] -= gone.size
-        counts["matched"] -= int((fs.sector[g.employer[gone]] == g.sector[gone]).sum())
+        counts["matched"] -= int(was_matched[leaves].sum())
         counts["latest_employed"] -= int((g.grad_step[gone] == counts["latest_step"]).sum())
         g.employer[gone] = -1
-        mv_at = ci[~leaves]
-        mv = emp[mv_at]
+        moving = ~leaves
+        mv_at = ci[moving]
+        mv = changed[moving]
         if mv.size:
-            dest = self._competitor_of(g.employer[mv])
+            cur_mv = cur[moving]
+            dest = self._competitor_of(cur_mv)
             ok = dest >= 0
-            was_host = g.employer[mv] == g.host[mv]
-            g.poached[mv[ok & was_host]] = True
-            moved = mv[ok]
-            counts["matched"] -= int((fs.sector[g.employer[moved]] == g.sector[moved]).sum())
-            g.employer[moved] = dest[ok]
-            counts["matched"] += int((fs.sector[g.employer[moved]] == g.sector[moved]).sum())
-            g.wage[moved] = lm.outside_wage(mt, fs.wage[dest[ok]], g.skill[moved], g.credential[moved].astype(float))
+            g.poached[mv[ok & (cur_mv == g.host[mv])]] = True
+            moved, dest = mv[ok], dest[ok]
+            counts["matched"] -= int(was_matched[moving][ok].sum())
+            g.employer[moved] = dest
+            counts["matched"] += int((fs.sector[dest] == sector[moving][ok]).sum())
+            g.wage[moved] = lm.outside_wage(mt, fs.wage[dest], g.skill[moved], g.credential[moved].astype(float))
             if moved.size:
                 q, p = self._hazards_of(moved, mt)
                 at = mv_at[ok]
