@@ -64,6 +64,9 @@ class ConsortiumModel(Model):
     :meth:`timeseries` returns one row per recorded month.
     """
 
+    #: True only while the constructor runs the unrecorded warm-up (indicators are then computed once, at its end)
+    _warming_up = False
+
     def __init__(self, scenario: Scenario | None = None, seed: int = 1) -> None:
         super().__init__(rng=seed)
         self.sc = scenario if scenario is not None else Scenario()
