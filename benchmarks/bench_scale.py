@@ -16,7 +16,15 @@ fresh subprocess and prints, side by side:
   ``tracemalloc`` (a separate traced run; the scaling exponent of memory uses it,
   because the interpreter and libraries are a constant ~150 MiB of the RSS);
 * the scaling exponents of time and memory against size (the slope of
-  log cost against log size between each pair of sizes).
+  log cost against log size between each pair of sizes);
+* a second comparison, *not* the issue's target: an empty Mesa model with as
+  many agents as the individuals the model simulates on average per step
+  (its Mesa agents + enrolled students + tracked graduates; students and
+  graduates are array rows, not Mesa agents), and the ratio model / that
+  loop, i.e. what the run costs per simulated individual. Above
+  ``INDIVIDUALS_CAP`` agents that loop is measured with ``INDIVIDUALS_CAP``
+  agents and fewer steps and scaled linearly to the individuals and 144 steps
+  (the empty loop's time exponent is 1.03); the table marks such rows.
 
 Then the targets, PASS or FAIL: the baseline run costs at most 2x the empty
 loop; time and memory exponents from 1x to 100x at most 1.1; the 100x city
@@ -42,6 +50,10 @@ SCALED_KEYS = ("population.smes", "population.anchor_firms", "population.schools
 MAX_RATIO = 2.0
 MAX_EXPONENT = 1.1
 MAX_MEMORY_GIB = 4.0
+#: Most Mesa agents built for the per-individual comparison (more are extrapolated linearly).
+INDIVIDUALS_CAP = 300_000
+#: Agent-steps the per-individual empty loop runs at most (fewer steps for many agents, scaled up).
+INDIVIDUAL_AGENT_STEPS = 4_000_000
 
 
 def scenario(factor: int, preset: str = "baseline"):
@@ -74,6 +86,46 @@ def _empty_mesa(n_agents: int, steps: int, seed: int) -> float:
     for _ in range(steps):
         m.step()
     return time.process_time() - t0
+
+
+def _empty_mesa_individuals(n_individuals: int, steps: int, seed: int) -> dict:
+    """CPU seconds of an empty Mesa model with ``n_individuals`` agents over ``steps`` steps (maybe extrapolated)."""
+    from mesa import Agent, Model
+
+    class Idle(Agent):
+        def step(self) -> None:
+            pass
+
+    n = min(n_individuals, INDIVIDUALS_CAP)
+    k = max(2, min(steps, INDIVIDUAL_AGENT_STEPS // max(n, 1)))
+    t0 = time.process_time()
+    m = Model(rng=seed)
+    for _ in range(n):
+        Idle(m)
+    build = time.process_time() - t0
+    t0 = time.process_time()
+    for _ in range(k):
+        m.agents.shuffle_do("step")
+    per_step = (time.process_time() - t0) / k
+    scale = n_individuals / n
+    return {"individuals_empty_cpu": (build + per_step * steps) * scale, "individuals_measured_agents": n,
+            "individuals_measured_steps": k, "individuals_extrapolated": bool(n < n_individuals or k < steps)}
+
+
+def _count_individuals(factor: int, preset: str, seed: int) -> float:
+    """Mean over all steps (warm-up included) of Mesa agents + enrolled students + tracked graduates."""
+    from sim.model import ConsortiumModel
+
+    class Counting(ConsortiumModel):
+        def step(self) -> None:
+            super().step()
+            self.__dict__.setdefault("_bench_individuals", []).append(
+                len(self.agents) + self.enrolment.in_school + len(self.graduates))
+
+    model = Counting(scenario(factor, preset), seed=seed)
+    model.run_to_end()
+    counts = model.__dict__["_bench_individuals"]
+    return sum(counts) / len(counts)
 
 
 def _run_model(factor: int, preset: str, seed: int) -> dict:
@@ -109,6 +161,9 @@ def measure(size: str, preset: str, seed: int, repeats: int, trace: bool) -> dic
         _run_model(factor, preset, seed)
         out["traced_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
+    # second comparison (not the issue's target), after the peak RSS was read: it builds many agents
+    out["individuals"] = _count_individuals(factor, preset, seed)
+    out.update(_empty_mesa_individuals(round(out["individuals"]), best["steps"], seed))
     return out
 
 
@@ -127,6 +182,22 @@ def report(rows: list[dict]) -> list[tuple[str, bool, str]]:
               f"{r['ties']:>8} | {r['cpu']:>8.3f} {r['wall']:>7.2f} {1e6 * r['cpu'] / ags:>8.2f} | "
               f"{r['empty_cpu']:>8.3f} {1e6 * r['empty_cpu'] / ags:>8.2f} | {r['cpu'] / r['empty_cpu']:>5.2f} | "
               f"{r['rss_peak_mib']:>8.0f} {r.get('traced_peak_mib', float('nan')):>10.1f}")
+    print("\nissue target: the ratio above (model vs an empty Mesa loop with the model's own Mesa agents).")
+    if all("individuals" in r for r in rows):
+        print("\nsecond comparison, per simulated individual (NOT the issue's target): an empty Mesa loop with as many"
+              "\nagents as the individuals simulated per step on average (Mesa agents + enrolled students + tracked"
+              "\ngraduates), same steps")
+        print(f"{'size':>5} {'individuals':>11} | {'model s':>8} {'us/ind-st':>9} | {'empty s':>8} {'us/ag-st':>8} | "
+              f"{'ratio':>6}")
+        for r in rows:
+            ind_steps = r["individuals"] * r["steps"]
+            mark = "*" if r["individuals_extrapolated"] else " "
+            print(f"{r['size']:>5} {r['individuals']:>11,.0f} | {r['cpu']:>8.3f} {1e6 * r['cpu'] / ind_steps:>9.3f} | "
+                  f"{r['individuals_empty_cpu']:>7.2f}{mark} {1e6 * r['individuals_empty_cpu'] / ind_steps:>8.2f} | "
+                  f"{r['cpu'] / r['individuals_empty_cpu']:>6.3f}")
+        if any(r["individuals_extrapolated"] for r in rows):
+            print(f"  * measured with at most {INDIVIDUALS_CAP:,} agents and {INDIVIDUAL_AGENT_STEPS:,} agent-steps, "
+                  "scaled linearly to the individuals and steps")
     results: list[tuple[str, bool, str]] = []
     if len(rows) > 1:
         print("\nscaling exponents (d log cost / d log size):")

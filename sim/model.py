@@ -44,6 +44,7 @@ from sim.firms import SME, AnchorFirm, FirmState, decide, slot_numbers
 from sim.government import Government
 from sim.indicators import NAMES
 from sim.scenario import Scenario
+from sim.sorting import argsort_stable, lexsort2
 from sim.students import Enrolment, FinalYear, Graduates
 
 GRADUATION_MONTH = 9
@@ -62,6 +63,9 @@ class ConsortiumModel(Model):
     advances one month; :meth:`run_to_end` runs the scenario's years;
     :meth:`timeseries` returns one row per recorded month.
     """
+
+    #: True only while the constructor runs the unrecorded warm-up (indicators are then computed once, at its end)
+    _warming_up = False
 
     def __init__(self, scenario: Scenario | None = None, seed: int = 1) -> None:
         super().__init__(rng=seed)
@@ -98,11 +102,16 @@ class ConsortiumModel(Model):
         self._tie_g_strength = self.ties.strength.copy()  # strength shown on the graph (synced each June)
         for name in NAMES:
             setattr(self, name, 0.0)
-        self.datacollector = DataCollector(model_reporters={name: name for name in NAMES})
+        self.datacollector = _IndicatorCollector(model_reporters={name: name for name in NAMES})
         self._rows_step: list[int] = []
         self._rows_year: list[int] = []
+        # nothing reads the indicators during the unrecorded warm-up: they are computed once, at its end
+        self._warming_up = True
         for _ in range(self.warmup * MONTHS):
             self.step()
+        self._warming_up = False
+        if self.warmup:
+            self._update_indicators()
 
     # ------------------------------------------------------------------ build
     def _build_population(self) -> None:
@@ -253,7 +262,7 @@ class ConsortiumModel(Model):
     def market_terms(self) -> lm.MarketTerms:
         """Current labour-market terms."""
         p = self.p
-        return lm.MarketTerms(
+        terms = dict(
             compression=p["labour_market.wage_compression"], transparency=p["policy.platform.graduate_transparency"],
             poaching_intensity=p["labour_market.poaching_intensity"], base_quit_hazard=p["labour_market.base_quit_hazard"],
             outside_wage_premium=p["labour_market.outside_wage_premium"], mobility_cost=p["labour_market.mobility_cost"],
@@ -261,6 +270,10 @@ class ConsortiumModel(Model):
             ladder_premium=p["policy.credential.ladder_premium"] if p["policy.credential.mode"] == "employer_ladder" else 0.0,
             credential_wage_premium=p["policy.credential.wage_premium"],
         )
+        cached = self.__dict__.get("_market_terms")  # the same terms as last time: the same (immutable) object
+        if cached is None or cached[0] != terms:
+            cached = self._market_terms = (terms, lm.MarketTerms(**terms))
+        return cached[1]
 
     def subsidy_rate_for(self, is_anchor: np.ndarray) -> np.ndarray:
         """Share of participation cost reimbursed, by who may claim."""
@@ -300,11 +313,11 @@ class ConsortiumModel(Model):
     def _per_ties(self, name: str, compute):
         """``compute()``, cached until the ties change (the tie arrays are replaced, never edited in place)."""
         t = self.ties
-        key = (t.school, t.firm, t.strength)
         cache = self.__dict__.setdefault("_tie_cache", {})
         hit = cache.get(name)
-        if hit is not None and all(a is b for a, b in zip(hit[0], key, strict=True)):
+        if hit is not None and hit[0][0] is t.school and hit[0][1] is t.firm and hit[0][2] is t.strength:
             return hit[1]
+        key = (t.school, t.firm, t.strength)
         value = compute()
         if isinstance(value, np.ndarray):
             value.setflags(write=False)
@@ -353,7 +366,8 @@ class ConsortiumModel(Model):
             self._graduation()
         elif len(self.graduates):
             self._turnover()
-        self._update_indicators()
+        if not self._warming_up:
+            self._update_indicators()
         if self.year >= 1:
             self.recorded_steps += 1
             self._rows_step.append(self.recorded_steps)
@@ -463,7 +477,7 @@ class ConsortiumModel(Model):
         if ss.n == 0 or fs.n == 0:
             return
         chance = p["schools.partner_search_rate"] * ss.effort * (1.0 + 2.0 * p["policy.platform.placement_matching"])
-        searching = np.flatnonzero(rng.random(ss.n) < chance)
+        searching = (rng.random(ss.n) < chance).nonzero()[0]
         # Each searching school draws a sector from its programme mix, then a firm of that sector weighted
         # by engagement and size: the same draws as Generator.choice(p=...), on cumulative weights computed
         # once per sector, so a search costs a binary search instead of a scan of all firms.
@@ -474,7 +488,7 @@ class ConsortiumModel(Model):
         for i, s in enumerate(searching.tolist()):
             k = int(sector_cdf[i].searchsorted(rng.random(), side="right"))
             if k not in cands_of:
-                cands = np.flatnonzero(fs.sector == k)
+                cands = (fs.sector == k).nonzero()[0]
                 if cands.size:
                     w = (1.0 + 2.0 * fs.engagement[cands]) * np.sqrt(fs.employees[cands])
                     p_k = w / w.sum()
@@ -619,10 +633,15 @@ class ConsortiumModel(Model):
         if not (fs.hosted > 0).any():
             return
         terms = self._placement_terms
-        out = eco.monthly_output(terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity,
-                                 self._host_quality)[i]
-        fs.acc_output += fs.hosted * out
-        fs.acc_cost += fs.hosted * eco.monthly_cost(terms, fs.wage, fs.engagement)
+        # the output of every placement month and the monthly cost are fixed by the round (computed once a round)
+        key = (terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity, self._host_quality)
+        cached = self.__dict__.get("_placement_flows")
+        if cached is None or any(a is not b for a, b in zip(cached[0], key, strict=True)):
+            cached = self._placement_flows = (key, eco.monthly_output(
+                terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity, self._host_quality),
+                eco.monthly_cost(terms, fs.wage, fs.engagement))
+        fs.acc_output += fs.hosted * cached[1][i]
+        fs.acc_cost += fs.hosted * cached[2]
 
     # ------------------------------------------------------------------ projects
     def _run_projects(self) -> None:
@@ -639,7 +658,7 @@ class ConsortiumModel(Model):
             self._projects_this_step = int(firms.size)
         if fs.n == 0 or self.school_state.n == 0:
             return
-        hit = np.flatnonzero(rng.random(fs.n) < p["firms.bottleneck_rate"] / MONTHS)
+        hit = (rng.random(fs.n) < p["firms.bottleneck_rate"] / MONTHS).nonzero()[0]
         if hit.size == 0:
             return
         platform = p["policy.platform.placement_matching"]
@@ -670,20 +689,28 @@ class ConsortiumModel(Model):
             return best
 
         out = self._per_ties("strongest_partner", strongest)[firms]
-        missing = np.flatnonzero(out < 0)
+        missing = (out < 0).nonzero()[0]
         if missing.size == 0:
             return out
         # a school teaching the firm's sector, weighted by its programme share: one uniform each, in order,
         # as Generator.choice(ss.n, p=w / w.sum()) draws it
         sector = fs.sector[firms[missing]]
+        cached = self.__dict__.get("_school_cdfs")  # per sector, until the programme mix changes (each September)
+        if cached is None or cached[0] is not ss.shares:
+            cached = self._school_cdfs = (ss.shares, {})
+        cdf_all = cached[1]
         cdf_of = {}
         for k in np.unique(sector).tolist():
-            w = ss.shares[:, k]
-            if w.sum() > 0:
-                p_k = w / w.sum()
-                cdf = p_k.cumsum()
-                cdf /= cdf[-1]
-                cdf_of[k] = cdf
+            if k not in cdf_all:
+                w = ss.shares[:, k]
+                cdf = None
+                if w.sum() > 0:
+                    p_k = w / w.sum()
+                    cdf = p_k.cumsum()
+                    cdf /= cdf[-1]
+                cdf_all[k] = cdf
+            if cdf_all[k] is not None:
+                cdf_of[k] = cdf_all[k]
         drawn = np.array([k in cdf_of for k in sector.tolist()], dtype=bool)
         u = self.rng.random(int(drawn.sum()))
         for k, cdf in cdf_of.items():
@@ -705,7 +732,7 @@ class ConsortiumModel(Model):
         rate = self.subsidy_rate_for(fs.is_anchor)
         fixed = self._deep_fixed + np.where(hosts, self._host_fixed, 0.0)
         claim = rate * (fs.acc_cost + fixed)
-        claimants = np.flatnonzero(claim > 0)
+        claimants = (claim > 0).nonzero()[0]
         approved = np.zeros(fs.n)
         if claimants.size:
             approved[claimants] = gov.claim(claimants, claim[claimants])
@@ -719,7 +746,7 @@ class ConsortiumModel(Model):
             investment = self._deep_fixed + fs.hosted * (eco.monthly_cost(terms, fs.wage, 2) - terms.pay_floor * fs.wage) * terms.months
             credit = eco.tax_credit(self.p["policy.tax_credit.investment_offset"], investment, fs.liability,
                                     self.p["policy.tax_credit.refundable"])
-            idx = np.flatnonzero(deep & (credit > 0))
+            idx = (deep & (credit > 0)).nonzero()[0]
             gov.grant_credits(idx, credit[idx])
         net_benefit = fs.acc_output - fs.acc_cost + fs.acc_public
         fs.realised_net = np.where(hosts, net_benefit / np.maximum(fs.hosted, 1), np.nan)
@@ -772,12 +799,12 @@ class ConsortiumModel(Model):
         if hosted.any() and fs.n:
             rate = np.where(fs.production_motive, lm.OFFER_RATE[True], lm.OFFER_RATE[False])
             want = rng.random(n) < rate[h]
-            cand = np.flatnonzero(hosted & want)
-            cand = cand[np.lexsort((-fy.skill[cand], host[cand]))]
+            cand = (hosted & want).nonzero()[0]
+            cand = cand[lexsort2(-fy.skill[cand], host[cand])]
             rank = _rank_within(host[cand])
             offered[cand[rank < vac[host[cand]]]] = True
         # 2. offered graduates compare with a competitor's offer and leaving the city
-        idx = np.flatnonzero(offered)
+        idx = offered.nonzero()[0]
         market = self.market_wage
         if idx.size:
             f = host[idx]
@@ -804,23 +831,31 @@ class ConsortiumModel(Model):
                 np.subtract.at(vac, dest[okd], 1)
         # 3. open market: the rest search by sector; a share land in another sector (mismatch).
         # Transparency and credentials make graduates visible and matched to their own sector.
-        seeking = np.flatnonzero(employer < 0)
+        seeking = (employer < 0).nonzero()[0]
         seen = 0.5 + 0.5 * mt.transparency + 0.2 * cred[seeking]
         seeking = seeking[rng.random(seeking.size) < np.clip(seen, 0, 1)]
         own = rng.random(seeking.size) < np.clip(OWN_SECTOR_SEARCH + 0.3 * mt.transparency + 0.1 * cred[seeking], 0, 1)
         target = np.where(own, fy.sector[seeking], rng.integers(0, len(self.sectors), size=seeking.size))
-        order = np.argsort(-fy.skill[seeking] - 0.3 * cred[seeking], kind="stable")
+        order = argsort_stable(-fy.skill[seeking] - 0.3 * cred[seeking])
         seeking, target = seeking[order], target[order]
+        # by target sector, in skill order within each (a stable sort by sector keeps that order)
+        by_sector = argsort_stable(target)
+        bounds = np.searchsorted(target[by_sector], np.arange(len(self.sectors) + 1)).tolist()
+        hired, hired_by = [], []
         for k in range(len(self.sectors)):
-            g = seeking[target == k]
-            firms_k = np.flatnonzero((fs.sector == k) & (vac > 0))
+            g = seeking[by_sector[bounds[k]:bounds[k + 1]]]
+            firms_k = ((fs.sector == k) & (vac > 0)).nonzero()[0]
             if g.size == 0 or firms_k.size == 0:
                 continue
             firms_k = firms_k[rng.permutation(firms_k.size)]
             fi, gj, amount = plc.interval_match(vac[firms_k], np.ones(g.size, dtype=np.int64))
-            employer[g[gj]] = firms_k[fi]
-            wage[g[gj]] = lm.outside_wage(mt, fs.wage[firms_k[fi]], fy.skill[g[gj]], cred[g[gj]].astype(float))
+            hired.append(g[gj])
+            hired_by.append(firms_k[fi])
             np.subtract.at(vac, firms_k[fi], amount)
+        if hired:  # wages elementwise, so computed once for every sector
+            hired, hired_by = np.concatenate(hired), np.concatenate(hired_by)
+            employer[hired] = hired_by
+            wage[hired] = lm.outside_wage(mt, fs.wage[hired_by], fy.skill[hired], cred[hired].astype(float))
         self.graduates.append(
             school=fy.school, sector=fy.sector, skill=fy.skill, credential=cred, host=host, host_level=fy.host_level,
             real_training=fy.real_training, employer=employer, wage=wage,
@@ -834,10 +869,15 @@ class ConsortiumModel(Model):
     def _competitor_of(self, firms: np.ndarray) -> np.ndarray:
         """A random same-sector competitor of each firm (-1 if it has none)."""
         a = self.competition
+        degree = self.__dict__.get("_competitor_count")
+        if degree is None or degree[0] is not a.indptr:
+            degree = self._competitor_count = (a.indptr, np.diff(a.indptr))
+        start, n_comp = a.indptr[firms], degree[1][firms]
+        has = n_comp > 0
+        if has.all():  # the usual case: the same draws and picks, fewer array calls
+            return a.indices[start + (self.rng.random(firms.size) * n_comp).astype(np.int64)].astype(np.int64)
         out = np.full(firms.size, -1, dtype=np.int64)
-        start, end = a.indptr[firms], a.indptr[firms + 1]
-        has = end > start
-        pick = start[has] + (self.rng.random(int(has.sum())) * (end[has] - start[has])).astype(np.int64)
+        pick = start[has] + (self.rng.random(int(has.sum())) * n_comp[has]).astype(np.int64)
         out[has] = a.indices[pick]
         return out
 
@@ -850,27 +890,31 @@ class ConsortiumModel(Model):
         attach = np.where(at_host, g.host_level[idx], 0)
         return lm.monthly_hazards(mt, fs.competitors[f], on_ladder, attach, g.credential[idx].astype(float), g.skill[idx])
 
-    def _hazards(self, mt: lm.MarketTerms) -> tuple[np.ndarray, np.ndarray]:
-        """Per tracked graduate: quit hazard and quit + poach hazard (valid for the employed).
+    def _hazards(self, mt: lm.MarketTerms) -> list[np.ndarray]:
+        """The employed graduates, their quit hazards and their quit + poach hazards: ``[emp, quit, total]``.
 
-        They change only when a graduate changes employer (updated in
-        :meth:`_turnover`), when graduates are added or dropped, or when the
-        market terms or pay ladders change (each September), so they are
-        computed once and reused month after month. Elementwise, hence equal to
-        computing them afresh each month.
+        ``emp`` lists the employed tracked graduates in increasing order (the
+        order in which :meth:`_turnover` draws for them). The hazards change
+        only when a graduate changes employer, when graduates are added or
+        dropped, or when the market terms or pay ladders change (each
+        September), so they are computed once and kept up to date by
+        :meth:`_turnover` (which also drops those who leave from the three
+        arrays). Elementwise, hence equal to computing them afresh each month.
         """
         g, fs = self.graduates, self.firm_state
-        key = (g.version, mt)
         cached = getattr(self, "_hz", None)
-        if cached is not None and cached[0] == key and cached[1] is fs.on_ladder and cached[2] is fs.competitors:
-            return cached[3], cached[4]
-        emp = np.flatnonzero(g.employer >= 0)
-        quit, total = np.zeros(len(g)), np.zeros(len(g))
+        if cached is not None and cached[0] == g.version and (cached[1] is mt or cached[1] == mt) \
+                and cached[3] is fs.competitors \
+                and (cached[2] is fs.on_ladder or np.array_equal(cached[2], fs.on_ladder)):
+            return cached[4]
+        emp = (g.employer >= 0).nonzero()[0]
+        quit, total = np.zeros(0), np.zeros(0)
         if emp.size:
-            q, p = self._hazards_of(emp, mt)
-            quit[emp], total[emp] = q, q + p
-        self._hz = (key, fs.on_ladder, fs.competitors, quit, total)
-        return quit, total
+            quit, p = self._hazards_of(emp, mt)
+            total = quit + p
+        state = [emp, quit, total]
+        self._hz = (g.version, mt, fs.on_ladder, fs.competitors, state)
+        return state
 
     def _graduate_counts(self) -> dict[str, int]:
         """Counts behind the graduate indicators, recounted when graduates are added or dropped.
@@ -895,37 +939,49 @@ class ConsortiumModel(Model):
     def _turnover(self) -> None:
         """A month of quits and poaching among tracked graduates."""
         g, fs = self.graduates, self.firm_state
-        emp = np.flatnonzero(g.employer >= 0)
+        mt = self.market_terms()
+        state = self._hazards(mt)
+        emp, quit, total = state
         if emp.size == 0:
             return
-        mt = self.market_terms()
-        quit, total = self._hazards(mt)
         counts = self._graduate_counts()
         u = self.rng.random(emp.size)
-        leaves = u < quit[emp]
-        moves = ~leaves & (u < total[emp])
-        changed = emp[leaves | moves]
-        first = (g.employer[changed] == g.first_employer[changed]) & (g.left_first_step[changed] < 0)
+        # a graduate leaves if u < quit, else moves if u < total; total >= quit, so u < total selects both
+        ci = (u < total).nonzero()[0]
+        if ci.size == 0:
+            return
+        leaves = u[ci] < quit[ci]
+        changed = emp[ci]
+        cur, sector = g.employer[changed], g.sector[changed]  # employer before this month's moves
+        was_matched = fs.sector[cur] == sector
+        first = (cur == g.first_employer[changed]) & (g.left_first_step[changed] < 0)
         g.left_first_step[changed[first]] = self.steps
-        gone = emp[leaves]
+        gone = changed[leaves]
         counts["employed"] -= gone.size
-        counts["matched"] -= int((fs.sector[g.employer[gone]] == g.sector[gone]).sum())
+        counts["matched"] -= int(was_matched[leaves].sum())
         counts["latest_employed"] -= int((g.grad_step[gone] == counts["latest_step"]).sum())
         g.employer[gone] = -1
-        mv = emp[moves]
+        moving = ~leaves
+        mv_at = ci[moving]
+        mv = changed[moving]
         if mv.size:
-            dest = self._competitor_of(g.employer[mv])
+            cur_mv = cur[moving]
+            dest = self._competitor_of(cur_mv)
             ok = dest >= 0
-            was_host = g.employer[mv] == g.host[mv]
-            g.poached[mv[ok & was_host]] = True
-            moved = mv[ok]
-            counts["matched"] -= int((fs.sector[g.employer[moved]] == g.sector[moved]).sum())
-            g.employer[moved] = dest[ok]
-            counts["matched"] += int((fs.sector[g.employer[moved]] == g.sector[moved]).sum())
-            g.wage[moved] = lm.outside_wage(mt, fs.wage[dest[ok]], g.skill[moved], g.credential[moved].astype(float))
+            g.poached[mv[ok & (cur_mv == g.host[mv])]] = True
+            moved, dest = mv[ok], dest[ok]
+            counts["matched"] -= int(was_matched[moving][ok].sum())
+            g.employer[moved] = dest
+            counts["matched"] += int((fs.sector[dest] == sector[moving][ok]).sum())
+            g.wage[moved] = lm.outside_wage(mt, fs.wage[dest], g.skill[moved], g.credential[moved].astype(float))
             if moved.size:
                 q, p = self._hazards_of(moved, mt)
-                quit[moved], total[moved] = q, q + p
+                at = mv_at[ok]
+                quit[at], total[at] = q, q + p
+        if gone.size:
+            keep = np.ones(emp.size, dtype=bool)
+            keep[ci[leaves]] = False
+            state[:] = emp[keep], quit[keep], total[keep]
 
     def _turnover_drop_old(self) -> None:
         g = self.graduates
@@ -971,7 +1027,14 @@ class ConsortiumModel(Model):
         fs, ss, g = self.firm_state, self.school_state, self.graduates
         # firms by (level, anchor) in one pass; a share of firms is count / count, as the mean of a mask
         n = fs.n
-        c = np.bincount(fs.engagement * 2 + fs.is_anchor, minlength=6).tolist() if n else [0] * 6
+        # the firm counts and effort indices change only when the arrays are replaced (each September)
+        cache = self.__dict__.setdefault("_indicator_cache", {})
+        hit = cache.get("firms")
+        if hit is None or hit[0] is not fs.engagement or hit[1] is not fs.is_anchor:
+            counts = np.bincount(fs.engagement * 2 + fs.is_anchor, minlength=6).tolist() if n else [0] * 6
+            effort = float(eco.EFFORT_BY_LEVEL[fs.engagement].mean()) if fs.n else 0.0
+            hit = cache["firms"] = (fs.engagement, fs.is_anchor, counts, effort)
+        c = hit[2]
         n_sme, n_anchor = c[0] + c[2] + c[4], c[1] + c[3] + c[5]
         n_part = c[2] + c[3] + c[4] + c[5]
         ind = self._held.copy()
@@ -979,8 +1042,13 @@ class ConsortiumModel(Model):
         ind["sme_participation_rate"] = (c[2] + c[4]) / n_sme if n_sme else 0.0
         ind["anchor_participation_rate"] = (c[3] + c[5]) / n_anchor if n_anchor else 0.0
         ind["deep_engagement_share"] = (c[4] + c[5]) / n if n else 0.0
-        ind["school_effort_index"] = float(ss.effort.mean()) if ss.n else 0.0
-        ind["firm_effort_index"] = float(eco.EFFORT_BY_LEVEL[fs.engagement].mean()) if fs.n else 0.0
+        hit_s = cache.get("schools")
+        if hit_s is None or hit_s[0] is not ss.effort or hit_s[1] is not ss.shares or hit_s[2] is not ss.cohort_size:
+            weight = ss.shares * ss.cohort_size[:, None]
+            hit_s = cache["schools"] = (ss.effort, ss.shares, ss.cohort_size,
+                                        float(ss.effort.mean()) if ss.n else 0.0, weight, weight.sum())
+        ind["school_effort_index"] = hit_s[3]
+        ind["firm_effort_index"] = hit[3]
         ind["engagement_gap"] = ind["school_effort_index"] - ind["firm_effort_index"]
         if not self._measured_retention and len(g):
             trained = g.host >= 0
@@ -994,8 +1062,8 @@ class ConsortiumModel(Model):
         else:
             ind["graduate_local_employment_rate"] = 0.0
             ind["skill_match_rate"] = 0.0
-        weight = ss.shares * ss.cohort_size[:, None]
-        ind["curriculum_lag_years"] = float((ss.lag * weight).sum() / weight.sum()) if weight.sum() > 0 else 0.0
+        weight, w_sum = hit_s[4], hit_s[5]
+        ind["curriculum_lag_years"] = float((ss.lag * weight).sum() / w_sum) if w_sum > 0 else 0.0
         ind["tech_projects_completed"] = float(MONTHS * self._projects_this_step)
         spent = MONTHS * self.government.paid_this_step
         ind["subsidy_spent"] = float(spent)
@@ -1038,12 +1106,33 @@ class ConsortiumModel(Model):
         return df
 
 
+class _IndicatorCollector(DataCollector):
+    """Mesa's :class:`DataCollector` over model attributes, appending each month's values without copying.
+
+    Every reporter names a model attribute holding an immutable number, so the
+    values stored are the ones ``DataCollector.collect`` stores (it deep-copies
+    them, which for a number gives an equal number).
+    """
+
+    def collect(self, model) -> None:
+        """Record the model reporters' current values (as :meth:`DataCollector.collect`)."""
+        fast = self.__dict__.get("_fast")
+        if fast is None or fast[0] is not self.model_reporters or self.agent_reporters or self.agenttype_reporters:
+            super().collect(model)  # validates the reporters on the first call
+            if all(isinstance(r, str) for r in self.model_reporters.values()):
+                self._fast = (self.model_reporters, [(self.model_vars[v], r) for v, r in self.model_reporters.items()])
+            return
+        self._collection_steps.append(model.time)
+        for values, attr in fast[1]:
+            values.append(getattr(model, attr, None))
+
+
 def _within_vacancies(dest: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
     """Which moves to firm ``dest`` fit its open vacancies (first come, first served; -1 never fits)."""
     ok = np.zeros(dest.size, dtype=bool)
-    cand = np.flatnonzero(dest >= 0)
+    cand = (dest >= 0).nonzero()[0]
     if cand.size:
-        order = cand[np.argsort(dest[cand], kind="stable")]
+        order = cand[argsort_stable(dest[cand])]
         rank = _rank_within(dest[order])
         ok[order[rank < vacancies[dest[order]]]] = True
     return ok
@@ -1054,7 +1143,7 @@ def _rank_within(groups: np.ndarray) -> np.ndarray:
     if groups.size == 0:
         return groups
     change = np.concatenate([[True], groups[1:] != groups[:-1]])
-    start_idx = np.flatnonzero(change)
+    start_idx = change.nonzero()[0]
     run_id = np.cumsum(change) - 1
     return np.arange(groups.size) - start_idx[run_id]
 

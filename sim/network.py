@@ -33,6 +33,8 @@ import numpy as np
 from mesa.discrete_space.cell_agent import FixedCell
 from scipy import sparse
 
+from sim.sorting import argsort_stable
+
 DISSOLVE_BELOW = 0.05
 NEW_TIE_STRENGTH = 0.25
 
@@ -67,7 +69,7 @@ class Ties:
             return out
         if self._sorted is None:
             key = tie_key(self.school, self.firm)
-            order = np.argsort(key, kind="stable")
+            order = argsort_stable(key)
             self._sorted = (key[order], order)
         skey, order = self._sorted
         pos = np.minimum(np.searchsorted(skey, q), skey.size - 1)

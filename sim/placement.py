@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.sorting import argsort_stable, lexsort2
+
 
 @dataclass
 class RoundResult:
@@ -89,6 +91,10 @@ def _first_of_each(ids: np.ndarray) -> np.ndarray:
     return first
 
 
+#: Up to this many ties, :func:`_along_ties` walks them one by one (rounds of array calls above it).
+_SEQUENTIAL_MAX = 2000
+
+
 def _along_ties(need: np.ndarray, left: np.ndarray, res: np.ndarray, firm: np.ndarray) -> np.ndarray:
     """Greedy pass over ties in the given order; returns the students each tie takes (``need``, ``left`` updated).
 
@@ -100,7 +106,19 @@ def _along_ties(need: np.ndarray, left: np.ndarray, res: np.ndarray, firm: np.nd
     round settles them all at once. The result equals the sequential loop.
     """
     take = np.zeros(res.size, dtype=np.int64)
-    live = np.flatnonzero((need[res] > 0) & (left[firm] > 0))
+    live = ((need[res] > 0) & (left[firm] > 0)).nonzero()[0]
+    if live.size <= _SEQUENTIAL_MAX and need.size + left.size <= 16 * _SEQUENTIAL_MAX:
+        # few ties: the sequential pass itself, over Python lists, is cheaper than the rounds' array calls
+        nd, lf, got = need.tolist(), left.tolist(), []
+        for r, f in zip(res[live].tolist(), firm[live].tolist(), strict=True):
+            a, b = nd[r], lf[f]
+            t = a if a < b else b
+            nd[r], lf[f] = a - t, b - t
+            got.append(t)
+        take[live] = got
+        need[:] = nd
+        left[:] = lf
+        return take
     while live.size:
         ready = _first_of_each(res[live]) & _first_of_each(firm[live])
         r = live[ready]
@@ -130,19 +148,19 @@ def allocate(rng: np.random.Generator, need: np.ndarray, slots: np.ndarray, firm
     tie_school, tie_firm = np.asarray(tie_school, dtype=np.int64), np.asarray(tie_firm, dtype=np.int64)
     tiebreak = rng.random(tie_school.size)
     res = tie_school * n_k + firm_sector[tie_firm]
-    able = np.flatnonzero((left[tie_firm] > 0) & (need_flat[res] > 0))
-    order = able[np.lexsort((tiebreak[able], -np.asarray(tie_strength)[able]))]
+    able = ((left[tie_firm] > 0) & (need_flat[res] > 0)).nonzero()[0]
+    order = able[lexsort2(tiebreak[able], -np.asarray(tie_strength)[able])]
     t_school, t_firm = tie_school[order], tie_firm[order]
     take = _along_ties(need_flat, left, res[order], t_firm)
     got = take > 0
     parts = [(t_school[got], t_firm[got], take[got])]
     # pass 2: search beyond ties, by sector
     new_parts = []
-    searching = np.flatnonzero((left > 0) & (rng.random(left.size) < reach))
+    searching = ((left > 0) & (rng.random(left.size) < reach)).nonzero()[0]
     for k in np.unique(firm_sector[searching]) if searching.size else []:
         firms = searching[firm_sector[searching] == k]
         firms = firms[rng.permutation(firms.size)]
-        schools = np.flatnonzero(need_flat[k::n_k] > 0)
+        schools = (need_flat[k::n_k] > 0).nonzero()[0]
         if schools.size == 0:
             continue
         schools = schools[rng.permutation(schools.size)]
@@ -187,12 +205,12 @@ def assign_students(allocations: Allocations | list[tuple[int, int, int]], schoo
     g = s * n_sectors + firm_sector[f]
     start = np.searchsorted(group, g)
     # students already given to earlier allocations of the same group
-    order = np.argsort(g, kind="stable")
+    order = argsort_stable(g)
     m_sorted = m[order]
     before = np.cumsum(m_sorted) - m_sorted
     g_sorted = g[order]
     first_of_group = np.concatenate([[True], g_sorted[1:] != g_sorted[:-1]])
-    group_base = before[np.flatnonzero(first_of_group)[np.cumsum(first_of_group) - 1]]
+    group_base = before[first_of_group.nonzero()[0][np.cumsum(first_of_group) - 1]]
     used = np.empty_like(m)
     used[order] = before - group_base
     a = start + used

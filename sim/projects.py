@@ -53,6 +53,8 @@ class Projects:
         """Advance a month; returns (firm, school, value) of the projects that succeeded."""
         self.months_left = self.months_left - 1
         done = self.months_left <= 0
+        if not done.any():  # nothing finishes this month
+            return self.firm[:0], self.school[:0], self.value[:0]
         ok = done & self.success
         out = self.firm[ok], self.school[ok], self.value[ok]
         self.completed += int(ok.sum())
