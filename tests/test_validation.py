@@ -224,7 +224,7 @@ def test_break_even_and_payback_months_depend_on_trainee_productivity_not_on_the
 
 # ---------------------------------------------------------------------- the facts (fast subset)
 FAST_FACTS = ["stevens_poaching", "muehlemann_extensive_margin", "size_gradient", "lever_ladder_retention",
-              "lever_platform_transparency", "lever_subsidy"]
+              "lever_platform_transparency", "lever_subsidy", "ap2000_portable_investment_dual"]
 
 
 @pytest.mark.validation
