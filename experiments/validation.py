@@ -587,10 +587,17 @@ def plot_fact(fact: Fact, outcome: Outcome, out_dir: str | os.PathLike[str]) -> 
     verdict = "PASS" if outcome.passed else "FAIL"
     ax.set_title(f"{fact.id}: expected {fact.expected} [{verdict}]", fontsize=9)
     ax.legend(fontsize=7, frameon=False)
+    return save_figure(fig, out_dir, fact.id)
+
+
+def save_figure(fig: Any, out_dir: str | os.PathLike[str], name: str) -> Path:
+    """Lay out ``fig``, write it to ``out_dir/name.png`` (creating the folder) and close it."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{fact.id}.png"
+    path = out / f"{name}.png"
     fig.savefig(path)
     plt.close(fig)
     return path
@@ -676,5 +683,6 @@ def validate_command(args: argparse.Namespace) -> int:
 
 __all__ = [
     "ALPHA", "FACTS", "MASTER_SEED", "TARGETS", "Fact", "Outcome", "Target", "evaluate_fact", "measure_run",
-    "replication_seeds", "run_fact", "run_many", "run_suite", "run_target", "validate_command", "write_figures", "write_outcomes",
+    "replication_seeds", "run_fact", "run_many", "run_suite", "run_target", "save_figure", "validate_command", "write_figures",
+    "write_outcomes",
 ]

@@ -308,13 +308,9 @@ def plot(outcome: Any, out_dir: str | os.PathLike[str]) -> Path:
     ax.set_ylabel("engaged share of firms x")
     ax.set_title(f"Well-mixed ABM (solid) vs replicator ODE (dashed); s* = {th:.2f}\n"
                  "red: subsidy below s* (x* = 0); blue: above (x* = 1)", fontsize=8)
-    fig.tight_layout()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{outcome.id}.png"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    from experiments.validation import save_figure
+
+    return save_figure(fig, out_dir, outcome.id)
 
 
 __all__ = ["CASES", "REDUCTION", "Case", "TripartiteGame", "check", "firm_replicator", "plot", "probe", "trajectory"]
