@@ -9,17 +9,13 @@ a chart and the compare table changed. Screenshots go to ``test-artifacts/``.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from processes import free_port, running_dashboard
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -33,53 +29,19 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _consim() -> list[str]:
-    exe = Path(sys.executable).parent / "consim"
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("consim")
-    return [found] if found else [sys.executable, "-m", "sim.cli"]
-
-
 @pytest.fixture(scope="module")
 def server():
-    port = _free_port()
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", LANG="en_US.UTF-8", LC_ALL="en_US.UTF-8")
     env.pop("CONSIM_LANG", None)
-    log = (ARTIFACTS / "dashboard-server.log") if ARTIFACTS.mkdir(exist_ok=True) is None else None
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([*_consim(), "dashboard", "--host", "127.0.0.1", "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 45
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"consim dashboard exited with {proc.returncode}: {log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                os.killpg(proc.pid, signal.SIGKILL)
-                pytest.fail(f"consim dashboard did not answer within 45 s: {log.read_text()[-2000:]}")
-            time.sleep(0.3)
-        try:
-            yield url
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def answers(port: int) -> bool:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+            return r.status == 200
+
+    with running_dashboard(free_port(), ["--host", "127.0.0.1"], ARTIFACTS / "dashboard-server.log", ready=answers,
+                           timeout=45, poll=0.3, env=env, stop_wait=10) as port:
+        yield f"http://127.0.0.1:{port}/"
 
 
 def _wait_text_change(locator, old: str, timeout_s: float = 20.0) -> str:

@@ -38,6 +38,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from processes import consim_command
 
 import experiments.runner as runner_mod
 import experiments.store as store_mod
@@ -339,14 +340,9 @@ def test_damaged_result_file_never_passes_silently(tmp_path, capsys, reference):
 
 
 # ---------------------------------------------------------------- two sweeps at once
-def _consim_cmd() -> list[str]:
-    exe = Path(sys.executable).parent / "consim"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "sim.cli"]
-
-
 def _start(path: Path, out: Path, *more: str, run_seconds: str = "0.25") -> subprocess.Popen:
     env = dict(os.environ, CONSIM_TEST_RUN_SECONDS=run_seconds)
-    return subprocess.Popen([*_consim_cmd(), *sweep_args(path, out, *more)], cwd=path.parent, env=env,
+    return subprocess.Popen([*consim_command(), *sweep_args(path, out, *more)], cwd=path.parent, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -362,7 +358,7 @@ def test_second_sweep_on_a_running_directory_is_refused(tmp_path, reference):
         time.sleep(0.05)
     outcomes = {}
     for label, more in (("new", ()), ("resume", ("--resume",))):
-        p = subprocess.run([*_consim_cmd(), *sweep_args(path, out, *more)], cwd=tmp_path, capture_output=True,
+        p = subprocess.run([*consim_command(), *sweep_args(path, out, *more)], cwd=tmp_path, capture_output=True,
                            text=True, timeout=60)
         outcomes[label] = (p.returncode, p.stderr)
     still_running = first.poll() is None

@@ -27,7 +27,6 @@ import hashlib
 import math
 import os
 import subprocess
-import sys
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from typing import Any
 import numpy as np
 import pytest
 import tomli_w
+from processes import consim_command
 
 from experiments.sweepfile import load_sweep
 from sim.errors import InputError
@@ -576,11 +576,6 @@ def test_hostile_file_loads_or_fails_clearly(case, tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------- the command line
-def _consim() -> list[str]:
-    exe = Path(sys.executable).parent / "consim"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "sim.cli"]
-
-
 def _tree_digest(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir")
             for p in sorted(folder.rglob("*"))}
@@ -650,7 +645,7 @@ def test_command_line_refuses_hostile_files_and_keeps_outputs(tmp_path_factory, 
         before = _tree_digest(out) if out.exists() else None
         env = dict(os.environ, CONSIM_DEBUG="")
         env.pop("CONSIM_DEBUG")
-        p = subprocess.run([*_consim(), *argv], cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+        p = subprocess.run([*consim_command(), *argv], cwd=folder, env=env, capture_output=True, text=True, timeout=120)
         errs = []
         if p.returncode != 2:
             errs.append(f"exit {p.returncode}, wanted 2")

@@ -17,14 +17,12 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import signal
 import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+from processes import consim_command, free_port, running_dashboard
 
 from experiments.sweepfile import load_sweep
 from sim.cli import build_parser
@@ -35,11 +33,6 @@ from sim.scenario import Scenario
 ROOT = Path(__file__).resolve().parent.parent
 CANARY = "PWNED"
 CODE = f"__import__('os').system('touch {CANARY}')"
-
-
-def _consim() -> list[str]:
-    exe = Path(sys.executable).parent / "consim"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "sim.cli"]
 
 
 @pytest.fixture
@@ -100,7 +93,7 @@ def test_code_in_a_set_override_is_an_input_error(in_tmp, capsys):
 def test_command_line_prints_file_text_literally(in_tmp):
     path = in_tmp / "s.toml"
     path.write_text(f'years = 1\n[meta]\ntitle = "{{{{7*7}}}} {CODE}"\n[population]\nsmes = 20\n', encoding="utf-8")
-    p = subprocess.run([*_consim(), "run", str(path)], cwd=in_tmp, capture_output=True, text=True, timeout=120)
+    p = subprocess.run([*consim_command(), "run", str(path)], cwd=in_tmp, capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert f"{{{{7*7}}}} {CODE}" in p.stdout.splitlines()[0]
 
@@ -112,7 +105,7 @@ def test_a_module_next_to_a_sweep_file_is_not_imported(in_tmp):
         encoding="utf-8")
     path = in_tmp / "sweep.toml"
     path.write_text('base = "baseline"\nseed = 1\nyears = 1\nrun_function = "evil_module:run"\n', encoding="utf-8")
-    p = subprocess.run([*_consim(), "sweep", str(path), "--out", str(in_tmp / "out"), "--executor", "inprocess",
+    p = subprocess.run([*consim_command(), "sweep", str(path), "--out", str(in_tmp / "out"), "--executor", "inprocess",
                         "--no-progress"], cwd=in_tmp, capture_output=True, text=True, timeout=120)
     assert p.returncode == 2, p.stderr
     assert "run_function" in p.stderr and "Traceback" not in p.stderr
@@ -150,12 +143,6 @@ def test_dashboard_command_binds_loopback_when_no_host_is_given(monkeypatch):
         assert argv[argv.index("--host") + 1] == "127.0.0.1"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _outside_address() -> str | None:
     """A non-loopback address of this machine, if it has one."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -181,32 +168,11 @@ def _get(port: int, path: str) -> tuple[int, bytes]:
 @pytest.fixture(scope="module")
 def dashboard_port(tmp_path_factory):
     """``consim dashboard`` started without --host, on a free port."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("dash") / "server.log"
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([*_consim(), "dashboard", "--port", str(port), "--lang", "en"], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"consim dashboard exited: {log.read_text()[-1500:]}")
-            try:
-                if _get(port, "/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"consim dashboard did not answer: {log.read_text()[-1500:]}")
-            time.sleep(0.5)
+    with running_dashboard(free_port(), ["--lang", "en"], log, ready=lambda port: _get(port, "/")[0] == 200,
+                           timeout=90, poll=0.5, env=env, stop_wait=15) as port:
         yield port
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_running_dashboard_is_not_reachable_from_outside(dashboard_port):
