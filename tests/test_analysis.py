@@ -94,30 +94,18 @@ def stores(tmp_path_factory):
     }
     out["grid"] = _sweep(grid_doc, base / "grid")
     out["partial"] = _sweep(grid_doc, base / "partial", shard=(0, 2))
-    out["sobol"] = _sweep({
-        "name": "sobol", "base": "baseline", "replications": 2, "seed": 3, "years": 1, "keep": "none",
-        "design": {"method": "sobol", "samples": 64, "ranges": {
-            "policy.subsidy.cost_share": [0.0, 1.0], "policy.platform.placement_matching": [0.0, 1.0],
-            "firms.peer_weight": [0.0, 3.0]}},
-    }, base / "sobol", run_function=additive_run)
-    out["morris"] = _sweep({
-        "name": "morris", "base": "baseline", "replications": 2, "seed": 3, "years": 1, "keep": "none",
-        "design": {"method": "morris", "samples": 20, "ranges": {
-            "policy.subsidy.cost_share": [0.0, 1.0], "policy.platform.placement_matching": [0.0, 1.0],
-            "firms.peer_weight": [0.0, 3.0]}},
-    }, base / "morris", run_function=additive_run)
-    out["lhs"] = _sweep({
-        "name": "lhs", "base": "baseline", "replications": 1, "seed": 4, "years": 1, "keep": "none",
-        "design": {"method": "lhs", "samples": 400, "ranges": {
-            "policy.subsidy.cost_share": [0.0, 1.0], "policy.platform.placement_matching": [0.0, 1.0],
-            "firms.peer_weight": [0.0, 3.0]}},
-    }, base / "lhs", run_function=additive_run)
-    out["lhs_small"] = _sweep({
-        "name": "lhs_small", "base": "baseline", "replications": 2, "seed": 4, "years": 1, "keep": "none",
-        "design": {"method": "lhs", "samples": 12, "ranges": {
-            "policy.subsidy.cost_share": [0.0, 1.0], "policy.platform.placement_matching": [0.0, 1.0],
-            "firms.peer_weight": [0.0, 3.0]}},
-    }, base / "lhs_small", run_function=additive_run)
+    three_levers = {"policy.subsidy.cost_share": [0.0, 1.0], "policy.platform.placement_matching": [0.0, 1.0],
+                    "firms.peer_weight": [0.0, 3.0]}
+
+    def design_doc(name: str, method: str, samples: int, replications: int, seed: int) -> dict:
+        """A one-year sweep over the three levers with a sampled design, nothing kept per step."""
+        return {"name": name, "base": "baseline", "replications": replications, "seed": seed, "years": 1,
+                "keep": "none", "design": {"method": method, "samples": samples, "ranges": three_levers}}
+
+    for name, method, samples, replications, seed in (("sobol", "sobol", 64, 2, 3), ("morris", "morris", 20, 2, 3),
+                                                      ("lhs", "lhs", 400, 1, 4), ("lhs_small", "lhs", 12, 2, 4)):
+        out[name] = _sweep(design_doc(name, method, samples, replications, seed), base / name,
+                           run_function=additive_run)
     out["prim"] = _sweep({
         "name": "prim", "base": "baseline", "replications": 2, "seed": 8, "years": 1, "keep": "none",
         "vary": {"policy.subsidy.cost_share": [0.0, 0.5]},
