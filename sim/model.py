@@ -26,6 +26,8 @@ the model's generator ``self.rng`` (seeded by ``seed``).
 
 from __future__ import annotations
 
+import operator
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -310,19 +312,30 @@ class ConsortiumModel(Model):
         return prj.expected_yearly_value(p["firms.bottleneck_rate"], p["firms.bottleneck_value"],
                                          p["schools.equipment_realism"], 0.0) / prj.ip_start_factor(0.0)
 
-    def _per_ties(self, name: str, compute):
-        """``compute()``, cached until the ties change (the tie arrays are replaced, never edited in place)."""
-        t = self.ties
-        cache = self.__dict__.setdefault("_tie_cache", {})
+    def _memo(self, name: str, key: tuple, compute):
+        """``compute()``, kept until an object in ``key`` is replaced (compared by identity).
+
+        The model replaces a state array (never edits it in place) when what it
+        holds changes, and market terms are immutable, so identity is enough.
+        """
+        cache = self.__dict__.setdefault("_memo_cache", {})
         hit = cache.get(name)
-        if hit is not None and hit[0][0] is t.school and hit[0][1] is t.firm and hit[0][2] is t.strength:
+        if hit is not None and len(hit[0]) == len(key) and all(map(operator.is_, hit[0], key)):
             return hit[1]
-        key = (t.school, t.firm, t.strength)
         value = compute()
-        if isinstance(value, np.ndarray):
-            value.setflags(write=False)
         cache[name] = (key, value)
         return value
+
+    def _per_ties(self, name: str, compute):
+        """``compute()``, cached until the ties change; an array result is read-only."""
+        def readonly():
+            value = compute()
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+            return value
+
+        t = self.ties
+        return self._memo(f"ties:{name}", (t.school, t.firm, t.strength), readonly)
 
     def _strong_tie_firms(self) -> np.ndarray:
         def compute() -> np.ndarray:
@@ -635,13 +648,10 @@ class ConsortiumModel(Model):
         terms = self._placement_terms
         # the output of every placement month and the monthly cost are fixed by the round (computed once a round)
         key = (terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity, self._host_quality)
-        cached = self.__dict__.get("_placement_flows")
-        if cached is None or any(a is not b for a, b in zip(cached[0], key, strict=True)):
-            cached = self._placement_flows = (key, eco.monthly_output(
-                terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity, self._host_quality),
-                eco.monthly_cost(terms, fs.wage, fs.engagement))
-        fs.acc_output += fs.hosted * cached[1][i]
-        fs.acc_cost += fs.hosted * cached[2]
+        output, cost = self._memo("placement_flows", key, lambda: (
+            eco.monthly_output(*key), eco.monthly_cost(terms, fs.wage, fs.engagement)))
+        fs.acc_output += fs.hosted * output[i]
+        fs.acc_cost += fs.hosted * cost
 
     # ------------------------------------------------------------------ projects
     def _run_projects(self) -> None:
@@ -695,10 +705,7 @@ class ConsortiumModel(Model):
         # a school teaching the firm's sector, weighted by its programme share: one uniform each, in order,
         # as Generator.choice(ss.n, p=w / w.sum()) draws it
         sector = fs.sector[firms[missing]]
-        cached = self.__dict__.get("_school_cdfs")  # per sector, until the programme mix changes (each September)
-        if cached is None or cached[0] is not ss.shares:
-            cached = self._school_cdfs = (ss.shares, {})
-        cdf_all = cached[1]
+        cdf_all = self._memo("school_cdfs", (ss.shares,), dict)  # per sector, filled as needed, until the mix changes
         cdf_of = {}
         for k in np.unique(sector).tolist():
             if k not in cdf_all:
@@ -869,10 +876,7 @@ class ConsortiumModel(Model):
     def _competitor_of(self, firms: np.ndarray) -> np.ndarray:
         """A random same-sector competitor of each firm (-1 if it has none)."""
         a = self.competition
-        degree = self.__dict__.get("_competitor_count")
-        if degree is None or degree[0] is not a.indptr:
-            degree = self._competitor_count = (a.indptr, np.diff(a.indptr))
-        start, n_comp = a.indptr[firms], degree[1][firms]
+        start, n_comp = a.indptr[firms], self._memo("competitor_count", (a.indptr,), lambda: np.diff(a.indptr))[firms]
         has = n_comp > 0
         if has.all():  # the usual case: the same draws and picks, fewer array calls
             return a.indices[start + (self.rng.random(firms.size) * n_comp).astype(np.int64)].astype(np.int64)
@@ -1028,13 +1032,9 @@ class ConsortiumModel(Model):
         # firms by (level, anchor) in one pass; a share of firms is count / count, as the mean of a mask
         n = fs.n
         # the firm counts and effort indices change only when the arrays are replaced (each September)
-        cache = self.__dict__.setdefault("_indicator_cache", {})
-        hit = cache.get("firms")
-        if hit is None or hit[0] is not fs.engagement or hit[1] is not fs.is_anchor:
-            counts = np.bincount(fs.engagement * 2 + fs.is_anchor, minlength=6).tolist() if n else [0] * 6
-            effort = float(eco.EFFORT_BY_LEVEL[fs.engagement].mean()) if fs.n else 0.0
-            hit = cache["firms"] = (fs.engagement, fs.is_anchor, counts, effort)
-        c = hit[2]
+        c, firm_effort = self._memo("indicator_firms", (fs.engagement, fs.is_anchor), lambda: (
+            np.bincount(fs.engagement * 2 + fs.is_anchor, minlength=6).tolist() if n else [0] * 6,
+            float(eco.EFFORT_BY_LEVEL[fs.engagement].mean()) if n else 0.0))
         n_sme, n_anchor = c[0] + c[2] + c[4], c[1] + c[3] + c[5]
         n_part = c[2] + c[3] + c[4] + c[5]
         ind = self._held.copy()
@@ -1042,13 +1042,14 @@ class ConsortiumModel(Model):
         ind["sme_participation_rate"] = (c[2] + c[4]) / n_sme if n_sme else 0.0
         ind["anchor_participation_rate"] = (c[3] + c[5]) / n_anchor if n_anchor else 0.0
         ind["deep_engagement_share"] = (c[4] + c[5]) / n if n else 0.0
-        hit_s = cache.get("schools")
-        if hit_s is None or hit_s[0] is not ss.effort or hit_s[1] is not ss.shares or hit_s[2] is not ss.cohort_size:
+        def school_parts():
             weight = ss.shares * ss.cohort_size[:, None]
-            hit_s = cache["schools"] = (ss.effort, ss.shares, ss.cohort_size,
-                                        float(ss.effort.mean()) if ss.n else 0.0, weight, weight.sum())
-        ind["school_effort_index"] = hit_s[3]
-        ind["firm_effort_index"] = hit[3]
+            return float(ss.effort.mean()) if ss.n else 0.0, weight, weight.sum()
+
+        school_effort, weight, w_sum = self._memo("indicator_schools", (ss.effort, ss.shares, ss.cohort_size),
+                                                  school_parts)
+        ind["school_effort_index"] = school_effort
+        ind["firm_effort_index"] = firm_effort
         ind["engagement_gap"] = ind["school_effort_index"] - ind["firm_effort_index"]
         if not self._measured_retention and len(g):
             trained = g.host >= 0
@@ -1062,7 +1063,6 @@ class ConsortiumModel(Model):
         else:
             ind["graduate_local_employment_rate"] = 0.0
             ind["skill_match_rate"] = 0.0
-        weight, w_sum = hit_s[4], hit_s[5]
         ind["curriculum_lag_years"] = float((ss.lag * weight).sum() / w_sum) if w_sum > 0 else 0.0
         ind["tech_projects_completed"] = float(MONTHS * self._projects_this_step)
         spent = MONTHS * self.government.paid_this_step
