@@ -213,7 +213,7 @@ FACTS: tuple[Fact, ...] = (
          "Muehlemann, Schweri, Winkelmann & Wolter 2007", "firms.trainee_pay_floor", (0.5, 0.95),
          "slots_per_training_firm", "flat", "flat", min_effect=0.10,
          reproduced=False,
-         note="NOT REPRODUCED as stated (raw mean): a firm's slot number does not depend on cost (sim.firms.slot_numbers), but a higher pay floor drives small firms out first, so the mean slots of the firms still training rise by about 77% (composition). Conditional on size, as in the study's count model, it is flat (muehlemann_intensive_margin_size passes)."),
+         note="NOT REPRODUCED as stated (raw mean): a firm's slot number does not depend on cost (sim.firms.slot_numbers), but a higher pay floor drives small firms out first, so the mean slots of the firms still training rise by about 88% (90% CI +60% .. +116%, at d5c11db; composition). Conditional on size, as in the study's count model, it is flat (muehlemann_intensive_margin_size passes)."),
     Fact("muehlemann_intensive_margin_size",
          "... conditional on firm size (as in the study's count model): slots per 100 employees of training firms "
          "do not move with the pay floor (within +-10%).",
@@ -231,7 +231,7 @@ FACTS: tuple[Fact, ...] = (
          "Muehlemann & Wolter 2014; BIBB; Wolter, Muehlemann & Schweri",
          "firms.production_motive_share_sme", (0.0, 0.5, 1.0), "retention_rate", "decreasing", "slope",
          min_effect=0.02,
-         note="Reproduced since the calibrated labour market (graduate hiring share 0.65; commit ec2ad04): slope -0.030 per unit, 11/12 seeds. Under the earlier hiring share 0.5 offers were capped by vacancies and the gap was -0.009."),
+         note="Reproduced since the calibrated labour market (graduate hiring share 0.65; commit ec2ad04): slope -0.030 per unit, 11/12 seeds then; -0.024 (95% CI -0.042 .. -0.007), 9/12 seeds at d5c11db. Under the earlier hiring share 0.5 offers were capped by vacancies and the gap was -0.009."),
     Fact("motive_investment_hiring",
          "Investment-motive firms recoup through retention, measured where the surveys measure it: the share of "
          "trainees hired by their training firm at graduation falls as more firms train for production.",
