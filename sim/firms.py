@@ -101,11 +101,6 @@ class Firm(OnNetwork, FixedAgent):
         return self.model.firm_state
 
     @property
-    def node(self) -> int:
-        """Node id in the network (the agent's unique_id)."""
-        return self.unique_id
-
-    @property
     def engagement(self) -> int:
         """0 none, 1 shallow, 2 deep."""
         return int(self._s.engagement[self.index])

@@ -109,6 +109,11 @@ class OnNetwork:
     """
 
     @property
+    def node(self) -> int:
+        """Node id in the network (the agent's unique_id)."""
+        return self.unique_id
+
+    @property
     def cell(self):
         """The agent's cell on the model's network (building the network if needed)."""
         if self._mesa_cell is None:

@@ -71,11 +71,6 @@ class School(OnNetwork, FixedAgent):
         return self.model.school_state
 
     @property
-    def node(self) -> int:
-        """Node id in the network (the agent's unique_id)."""
-        return self.unique_id
-
-    @property
     def tier(self) -> str:
         """Secondary / higher / undergraduate."""
         return TIERS[int(self._s.tier[self.index])]
