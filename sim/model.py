@@ -886,52 +886,43 @@ class ConsortiumModel(Model):
         out[has] = a.indices[pick]
         return out
 
-    def _hazard_terms(self, mt: lm.MarketTerms) -> kturnover.HazardTerms:
-        """The hazard and outside-wage factors of the terms ``mt`` (see :func:`sim.kernels.turnover.hazard_terms`)."""
-        return self._memo("hazard_terms", (mt,), lambda: kturnover.hazard_terms(mt))
+    def _turnover_terms(self, mt: lm.MarketTerms) -> tuple[kturnover.HazardTerms, np.ndarray, np.ndarray]:
+        """What the turnover kernels need besides the graduates and firms.
 
-    def _competition_csr(self) -> tuple[np.ndarray, np.ndarray]:
-        """The competition ties' CSR ``(indptr, indices)`` as int64, for the turnover kernels."""
-        a = self.competition
-        return self._memo("competition_csr", (a.indptr, a.indices),
-                          lambda: (a.indptr.astype(np.int64), a.indices.astype(np.int64)))
-
-    def _hazards_of(self, idx: np.ndarray, mt: lm.MarketTerms) -> tuple[np.ndarray, np.ndarray]:
-        """Monthly (quit, poach) hazards of the employed graduates ``idx`` at their current employers.
-
-        ``lm.monthly_hazards`` of their competitors, pay ladder (the firm's,
-        if the graduate holds the credential), attachment (their host level
-        if they work for their host), credential and skill, as one loop.
+        The hazard and outside-wage factors of the terms ``mt`` (see
+        :func:`sim.kernels.turnover.hazard_terms`) and the competition ties'
+        CSR ``(indptr, indices)`` as int64.
         """
-        g, fs, h = self.graduates, self.firm_state, self._hazard_terms(mt)
-        return kturnover.hazards_of(idx, g.employer, g.host, g.host_level, g.credential, g.skill, fs.competitors,
-                                    fs.on_ladder, h.stay, h.unmatched, h.base_quit, h.pressure, h.pull)
+        a = self.competition
+        return self._memo("turnover_terms", (mt, a.indptr, a.indices), lambda: (
+            kturnover.hazard_terms(mt), a.indptr.astype(np.int64), a.indices.astype(np.int64)))
 
-    def _hazards(self, mt: lm.MarketTerms) -> list[np.ndarray]:
-        """The employed graduates, their quit hazards and their quit + poach hazards: ``[emp, quit, total]``.
+    def _hazards(self, mt: lm.MarketTerms) -> tuple[list[np.ndarray], tuple]:
+        """The employed graduates' hazards ``[emp, quit, total]``, and :meth:`_turnover_terms` of ``mt``.
 
         ``emp`` lists the employed tracked graduates in increasing order (the
-        order in which :meth:`_turnover` draws for them). The hazards change
+        order in which :meth:`_turnover` draws for them), ``quit`` their quit
+        hazards and ``total`` their quit + poach hazards. The hazards change
         only when a graduate changes employer, when graduates are added or
-        dropped, or when the market terms or pay ladders change (each
-        September), so they are computed once and kept up to date by
-        :meth:`_turnover` (which also drops those who leave from the three
-        arrays, in place). Elementwise, hence equal to computing them afresh each month.
+        dropped, or when the market terms, pay ladders or competition ties
+        change (each September), so they are computed once and kept up to
+        date by :meth:`_turnover` (which also drops those who leave from the
+        three arrays, in place). Elementwise, hence equal to computing them
+        afresh each month.
         """
-        g, fs = self.graduates, self.firm_state
-        cached = getattr(self, "_hz", None)
-        if cached is not None and cached[0] == g.version and (cached[1] is mt or cached[1] == mt) \
-                and cached[3] is fs.competitors \
-                and (cached[2] is fs.on_ladder or np.array_equal(cached[2], fs.on_ladder)):
-            return cached[4]
-        emp = (g.employer >= 0).nonzero()[0]
-        quit, total = np.zeros(0), np.zeros(0)
-        if emp.size:
-            quit, p = self._hazards_of(emp, mt)
-            total = quit + p
-        state = [emp, quit, total]
-        self._hz = (g.version, mt, fs.on_ladder, fs.competitors, state)
-        return state
+        g, fs, a = self.graduates, self.firm_state, self.competition
+        c = self.__dict__.get("_hz")
+        if c is not None and c[0] == g.version and c[3] is fs.competitors and c[4] is a.indptr \
+                and c[5] is a.indices and (c[1] is mt or c[1] == mt) \
+                and (c[2] is fs.on_ladder or np.array_equal(c[2], fs.on_ladder)):
+            return c[6], c[7]
+        terms = self._turnover_terms(mt)
+        h = terms[0]
+        state = list(kturnover.employed_hazards(g.employer, g.host, g.host_level, g.credential, g.skill,
+                                                fs.competitors, fs.on_ladder, h.stay, h.unmatched, h.base_quit,
+                                                h.pressure, h.pull))
+        self._hz = (g.version, mt, fs.on_ladder, fs.competitors, a.indptr, a.indices, state, terms)
+        return state, terms
 
     def _graduate_counts(self) -> dict[str, int]:
         """Counts behind the graduate indicators, recounted when graduates are added or dropped.
@@ -965,12 +956,11 @@ class ConsortiumModel(Model):
         """
         g, fs = self.graduates, self.firm_state
         mt = self.market_terms()
-        state = self._hazards(mt)
+        state, (h, indptr, indices) = self._hazards(mt)
         emp, quit, total = state
         if emp.size == 0:
             return
         counts = self._graduate_counts()
-        indptr, indices = self._competition_csr()
         u = self.rng.random(emp.size)
         kept, movers, draws, quits, quits_matched, quits_latest = kturnover.month_changes(
             u, emp, quit, total, g.employer, g.sector, g.first_employer, g.left_first_step, g.grad_step,
@@ -982,7 +972,6 @@ class ConsortiumModel(Model):
             state[:] = emp[:kept], quit[:kept], total[:kept]
         if movers.size:
             r = self.rng.random(draws)
-            h = self._hazard_terms(mt)
             counts["matched"] += kturnover.month_moves(
                 r, movers, emp, quit, total, g.employer, g.sector, g.host, g.host_level, g.credential, g.skill,
                 g.poached, g.wage, fs.sector, fs.wage, fs.competitors, fs.on_ladder, indptr, indices,

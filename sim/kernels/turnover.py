@@ -8,7 +8,8 @@ was the cost. Here it is three loops:
   uniforms, and drops the quitters from the cached hazard arrays;
 * :func:`month_moves` moves the movers to a random same-sector competitor
   (given the uniforms of that draw), with their new wage and hazards;
-* :func:`hazards_of` computes the hazards of :func:`sim.labour_market.monthly_hazards`.
+* :func:`employed_hazards` lists the employed graduates with the hazards of
+  :func:`sim.labour_market.monthly_hazards`.
 
 The two ``exp`` factors of the hazards depend only on whether the graduate is
 on a pay ladder (0 or 1) and on the attachment level (0, 1, 2): they are
@@ -29,7 +30,7 @@ from sim.jit import njit
 
 
 class HazardTerms(NamedTuple):
-    """The market terms as :func:`hazards_of` and :func:`month_moves` use them (see :func:`hazard_terms`)."""
+    """The market terms as :func:`employed_hazards` and :func:`month_moves` use them (see :func:`hazard_terms`)."""
 
     stay: np.ndarray  # [on ladder 0/1, attachment level]: exp(-6 ladder_premium on_ladder - 0.5 ATTACHMENT[level])
     unmatched: np.ndarray  # [on ladder 0/1]: exp(-6 ladder_premium on_ladder (1 - recognition))
@@ -85,25 +86,36 @@ def _hazard(f: int, at_host: bool, level: int, credential: bool, skill: float,
 
 
 @njit
-def hazards_of(idx: np.ndarray, employer: np.ndarray, host: np.ndarray, host_level: np.ndarray,
-               credential: np.ndarray, skill: np.ndarray, firm_competitors: np.ndarray, firm_on_ladder: np.ndarray,
-               stay: np.ndarray, unmatched: np.ndarray, base_quit: float, pressure: float,
-               pull: float) -> tuple[np.ndarray, np.ndarray]:
-    """Monthly (quit, poach) hazards of the employed graduates ``idx`` at their employers.
+def employed_hazards(employer: np.ndarray, host: np.ndarray, host_level: np.ndarray, credential: np.ndarray,
+                     skill: np.ndarray, firm_competitors: np.ndarray, firm_on_ladder: np.ndarray,
+                     stay: np.ndarray, unmatched: np.ndarray, base_quit: float, pressure: float,
+                     pull: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The employed graduates ``emp`` and their monthly quit and quit + poach hazards: ``(emp, quit, total)``.
 
-    Replaces ``lm.monthly_hazards(terms, fs.competitors[f], (fs.on_ladder[f] &
-    credential).astype(float), np.where(f == host, host_level, 0),
-    credential.astype(float), skill)`` with ``f = employer[idx]`` (bit-identical).
+    Replaces ``emp = (employer >= 0).nonzero()[0]``, ``f = employer[emp]``,
+    ``quit, poach = lm.monthly_hazards(terms, fs.competitors[f],
+    (fs.on_ladder[f] & credential[emp]).astype(float), np.where(f == host[emp],
+    host_level[emp], 0), credential[emp].astype(float), skill[emp])`` and
+    ``total = quit + poach`` (bit-identical).
     """
-    n = idx.size
+    n = 0
+    for i in range(employer.size):
+        if employer[i] >= 0:
+            n += 1
+    emp = np.empty(n, np.int64)
     quit = np.empty(n)
-    poach = np.empty(n)
-    for j in range(n):
-        i = idx[j]
+    total = np.empty(n)
+    j = 0
+    for i in range(employer.size):
         f = employer[i]
-        quit[j], poach[j] = _hazard(f, f == host[i], host_level[i], credential[i], skill[i], firm_competitors,
-                                    firm_on_ladder, stay, unmatched, base_quit, pressure, pull)
-    return quit, poach
+        if f >= 0:
+            q, p = _hazard(f, f == host[i], host_level[i], credential[i], skill[i], firm_competitors,
+                           firm_on_ladder, stay, unmatched, base_quit, pressure, pull)
+            emp[j] = i
+            quit[j] = q
+            total[j] = q + p
+            j += 1
+    return emp, quit, total
 
 
 @njit
