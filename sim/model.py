@@ -45,6 +45,7 @@ from sim.consortium import Consortium
 from sim.firms import SME, AnchorFirm, FirmState, decide, slot_numbers
 from sim.government import Government
 from sim.indicators import NAMES
+from sim.kernels import turnover as kturnover
 from sim.scenario import Scenario
 from sim.sorting import argsort_stable, lexsort2
 from sim.students import Enrolment, FinalYear, Graduates
@@ -885,40 +886,43 @@ class ConsortiumModel(Model):
         out[has] = a.indices[pick]
         return out
 
-    def _hazards_of(self, idx: np.ndarray, mt: lm.MarketTerms) -> tuple[np.ndarray, np.ndarray]:
-        """Monthly (quit, poach) hazards of the employed graduates ``idx`` at their current employers."""
-        g, fs = self.graduates, self.firm_state
-        f = g.employer[idx]
-        at_host = f == g.host[idx]
-        on_ladder = (fs.on_ladder[f] & g.credential[idx]).astype(float)
-        attach = np.where(at_host, g.host_level[idx], 0)
-        return lm.monthly_hazards(mt, fs.competitors[f], on_ladder, attach, g.credential[idx].astype(float), g.skill[idx])
+    def _turnover_terms(self, mt: lm.MarketTerms) -> tuple[kturnover.HazardTerms, np.ndarray, np.ndarray]:
+        """What the turnover kernels need besides the graduates and firms.
 
-    def _hazards(self, mt: lm.MarketTerms) -> list[np.ndarray]:
-        """The employed graduates, their quit hazards and their quit + poach hazards: ``[emp, quit, total]``.
+        The hazard and outside-wage factors of the terms ``mt`` (see
+        :func:`sim.kernels.turnover.hazard_terms`) and the competition ties'
+        CSR ``(indptr, indices)`` as int64.
+        """
+        a = self.competition
+        return self._memo("turnover_terms", (mt, a.indptr, a.indices), lambda: (
+            kturnover.hazard_terms(mt), a.indptr.astype(np.int64), a.indices.astype(np.int64)))
+
+    def _hazards(self, mt: lm.MarketTerms) -> tuple[list[np.ndarray], tuple]:
+        """The employed graduates' hazards ``[emp, quit, total]``, and :meth:`_turnover_terms` of ``mt``.
 
         ``emp`` lists the employed tracked graduates in increasing order (the
-        order in which :meth:`_turnover` draws for them). The hazards change
+        order in which :meth:`_turnover` draws for them), ``quit`` their quit
+        hazards and ``total`` their quit + poach hazards. The hazards change
         only when a graduate changes employer, when graduates are added or
-        dropped, or when the market terms or pay ladders change (each
-        September), so they are computed once and kept up to date by
-        :meth:`_turnover` (which also drops those who leave from the three
-        arrays). Elementwise, hence equal to computing them afresh each month.
+        dropped, or when the market terms, pay ladders or competition ties
+        change (each September), so they are computed once and kept up to
+        date by :meth:`_turnover` (which also drops those who leave from the
+        three arrays, in place). Elementwise, hence equal to computing them
+        afresh each month.
         """
-        g, fs = self.graduates, self.firm_state
-        cached = getattr(self, "_hz", None)
-        if cached is not None and cached[0] == g.version and (cached[1] is mt or cached[1] == mt) \
-                and cached[3] is fs.competitors \
-                and (cached[2] is fs.on_ladder or np.array_equal(cached[2], fs.on_ladder)):
-            return cached[4]
-        emp = (g.employer >= 0).nonzero()[0]
-        quit, total = np.zeros(0), np.zeros(0)
-        if emp.size:
-            quit, p = self._hazards_of(emp, mt)
-            total = quit + p
-        state = [emp, quit, total]
-        self._hz = (g.version, mt, fs.on_ladder, fs.competitors, state)
-        return state
+        g, fs, a = self.graduates, self.firm_state, self.competition
+        c = self.__dict__.get("_hz")
+        if c is not None and c[0] == g.version and c[3] is fs.competitors and c[4] is a.indptr \
+                and c[5] is a.indices and (c[1] is mt or c[1] == mt) \
+                and (c[2] is fs.on_ladder or np.array_equal(c[2], fs.on_ladder)):
+            return c[6], c[7]
+        terms = self._turnover_terms(mt)
+        h = terms[0]
+        state = list(kturnover.employed_hazards(g.employer, g.host, g.host_level, g.credential, g.skill,
+                                                fs.competitors, fs.on_ladder, h.stay, h.unmatched, h.base_quit,
+                                                h.pressure, h.pull))
+        self._hz = (g.version, mt, fs.on_ladder, fs.competitors, a.indptr, a.indices, state, terms)
+        return state, terms
 
     def _graduate_counts(self) -> dict[str, int]:
         """Counts behind the graduate indicators, recounted when graduates are added or dropped.
@@ -932,60 +936,46 @@ class ConsortiumModel(Model):
         if c is not None and c["version"] == g.version:
             return c
         latest_step = getattr(self, "_latest_grad_step", -1)
-        latest = g.grad_step == latest_step
-        emp = g.employer >= 0
-        c = {"version": g.version, "latest_step": latest_step, "latest": int(latest.sum()),
-             "latest_employed": int((g.employer[latest] >= 0).sum()), "employed": int(emp.sum()),
-             "matched": int((fs.sector[g.employer[emp]] == g.sector[emp]).sum())}
+        latest, latest_employed, employed, matched = kturnover.graduate_counts(
+            g.grad_step, g.employer, g.sector, fs.sector, latest_step)
+        c = {"version": g.version, "latest_step": latest_step, "latest": latest,
+             "latest_employed": latest_employed, "employed": employed, "matched": matched}
         self._gcount = c
         return c
 
     def _turnover(self) -> None:
-        """A month of quits and poaching among tracked graduates."""
+        """A month of quits and poaching among tracked graduates.
+
+        Each employed graduate (in :meth:`_hazards`' order) draws a uniform
+        ``u``: it quits (leaves the city's firms) if ``u`` is below its quit
+        hazard, else it is hired away if ``u`` is below its quit + poach
+        hazard, by a random same-sector competitor of its employer (a second
+        draw, one uniform per mover whose employer has competitors, as
+        :meth:`_competitor_of`), at that firm's outside wage. The cached
+        hazards and graduate counts are kept up to date.
+        """
         g, fs = self.graduates, self.firm_state
         mt = self.market_terms()
-        state = self._hazards(mt)
+        state, (h, indptr, indices) = self._hazards(mt)
         emp, quit, total = state
         if emp.size == 0:
             return
         counts = self._graduate_counts()
         u = self.rng.random(emp.size)
-        # a graduate leaves if u < quit, else moves if u < total; total >= quit, so u < total selects both
-        ci = (u < total).nonzero()[0]
-        if ci.size == 0:
-            return
-        leaves = u[ci] < quit[ci]
-        changed = emp[ci]
-        cur, sector = g.employer[changed], g.sector[changed]  # employer before this month's moves
-        was_matched = fs.sector[cur] == sector
-        first = (cur == g.first_employer[changed]) & (g.left_first_step[changed] < 0)
-        g.left_first_step[changed[first]] = self.steps
-        gone = changed[leaves]
-        counts["employed"] -= gone.size
-        counts["matched"] -= int(was_matched[leaves].sum())
-        counts["latest_employed"] -= int((g.grad_step[gone] == counts["latest_step"]).sum())
-        g.employer[gone] = -1
-        moving = ~leaves
-        mv_at = ci[moving]
-        mv = changed[moving]
-        if mv.size:
-            cur_mv = cur[moving]
-            dest = self._competitor_of(cur_mv)
-            ok = dest >= 0
-            g.poached[mv[ok & (cur_mv == g.host[mv])]] = True
-            moved, dest = mv[ok], dest[ok]
-            counts["matched"] -= int(was_matched[moving][ok].sum())
-            g.employer[moved] = dest
-            counts["matched"] += int((fs.sector[dest] == sector[moving][ok]).sum())
-            g.wage[moved] = lm.outside_wage(mt, fs.wage[dest], g.skill[moved], g.credential[moved].astype(float))
-            if moved.size:
-                q, p = self._hazards_of(moved, mt)
-                at = mv_at[ok]
-                quit[at], total[at] = q, q + p
-        if gone.size:
-            keep = np.ones(emp.size, dtype=bool)
-            keep[ci[leaves]] = False
-            state[:] = emp[keep], quit[keep], total[keep]
+        kept, movers, draws, quits, quits_matched, quits_latest = kturnover.month_changes(
+            u, emp, quit, total, g.employer, g.sector, g.first_employer, g.left_first_step, g.grad_step,
+            fs.sector, indptr, self.steps, counts["latest_step"])
+        if quits:
+            counts["employed"] -= quits
+            counts["matched"] -= quits_matched
+            counts["latest_employed"] -= quits_latest
+            state[:] = emp[:kept], quit[:kept], total[:kept]
+        if movers.size:
+            r = self.rng.random(draws)
+            counts["matched"] += kturnover.month_moves(
+                r, movers, emp, quit, total, g.employer, g.sector, g.host, g.host_level, g.credential, g.skill,
+                g.poached, g.wage, fs.sector, fs.wage, fs.competitors, fs.on_ladder, indptr, indices,
+                h.stay, h.unmatched, h.base_quit, h.pressure, h.pull, h.skill_wage, h.credential_wage)
 
     def _turnover_drop_old(self) -> None:
         g = self.graduates
