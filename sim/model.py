@@ -366,6 +366,11 @@ class ConsortiumModel(Model):
         """Mean preparation quality of the trainees each firm's sector supplies."""
         ss = self.school_state
         q = sch.preparation_quality(ss)
+        if q.flags.c_contiguous and ss.shares.flags.c_contiguous and q.shape == ss.shares.shape \
+                and q.dtype == ss.shares.dtype == np.float64 and ss.cohort_size.dtype == np.int64:
+            from sim.kernels.decisions import sector_quality  # the lines below, compiled
+
+            return sector_quality(q, ss.shares, ss.cohort_size, self.firm_state.sector)
         weight = ss.shares * ss.cohort_size[:, None]
         by_sector = (q * weight).sum(axis=0) / np.maximum(weight.sum(axis=0), 1e-12)
         by_sector[weight.sum(axis=0) <= 0] = 1.0

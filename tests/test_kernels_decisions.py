@@ -264,3 +264,32 @@ def test_the_kernels_see_a_difference():
     base = expected_values(m)
     m.firm_state.wage = np.nextafter(m.firm_state.wage, np.inf)
     assert not same_bits(expected_values(m), base)
+
+
+def old_sector_quality(q, shares, cohort_size, sector):
+    weight = shares * cohort_size[:, None]
+    by_sector = (q * weight).sum(axis=0) / np.maximum(weight.sum(axis=0), 1e-12)
+    by_sector[weight.sum(axis=0) <= 0] = 1.0
+    return by_sector[sector]
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), schools=st.sampled_from([0, 1, 2, 7, 8, 9, 20, 200]),
+       sectors=st.integers(1, 6))
+def test_sector_quality_is_the_weighted_mean_bit_for_bit(seed, schools, sectors):
+    """School-by-school sums (pairwise for one sector), sectors nobody trains for at 1, zero cohorts."""
+    rng = np.random.default_rng(seed)
+    shares = rng.dirichlet(np.ones(sectors), size=schools) * (rng.random((schools, sectors)) < 0.8)
+    cohort = rng.choice([0, 150, 400, 517], size=schools).astype(np.int64)
+    q = rng.uniform(0.5, 1.4, (schools, sectors))
+    sector = rng.integers(0, sectors, 25)
+    assert same_bits(kd.sector_quality(q, shares, cohort, sector), old_sector_quality(q, shares, cohort, sector))
+
+
+def test_expected_trainee_quality_uses_the_model_schools(model):
+    from sim import schools as sch
+
+    ss = model.school_state
+    want = old_sector_quality(sch.preparation_quality(ss), ss.shares, ss.cohort_size, model.firm_state.sector)
+    got = ConsortiumModel.expected_trainee_quality(model)
+    assert same_bits(got, want) and got.shape == (model.firm_state.n,)

@@ -242,3 +242,44 @@ def logit_choice(prob, draw):
         choice[i] = min(chosen, 2)
     return choice
 
+
+
+@njit
+def sector_quality(quality, shares, cohort_size, sector):
+    """Intake-weighted mean of ``quality[school, sector]`` over the schools, read for each firm's sector.
+
+    Replaces :meth:`sim.model.ConsortiumModel.expected_trainee_quality`'s
+    ``weight = shares x cohort_size[:, None]``, ``(quality x weight).sum(axis=0) /
+    np.maximum(weight.sum(axis=0), 1e-12)``, 1 where the weights sum to 0 or less,
+    ``[sector]``, for C-contiguous (schools, sectors) arrays. numpy adds such an
+    axis-0 sum school by school, except with a single sector, where the column
+    is one contiguous vector and its sum pairwise (:func:`sim.jit.pairwise_sum`).
+    """
+    n_schools, n_sectors = quality.shape
+    weighted = np.zeros(n_sectors)
+    total = np.zeros(n_sectors)
+    column_qw = np.empty(n_schools)
+    column_w = np.empty(n_schools)
+    for r in range(n_schools):
+        for c in range(n_sectors):
+            w = shares[r, c] * cohort_size[r]
+            x = quality[r, c] * w
+            if r == 0:
+                weighted[c] = x
+                total[c] = w
+            else:
+                weighted[c] += x
+                total[c] += w
+            if n_sectors == 1:
+                column_qw[r] = x
+                column_w[r] = w
+    if n_sectors == 1:
+        weighted[0] = pairwise_sum(column_qw)
+        total[0] = pairwise_sum(column_w)
+    by_sector = np.empty(n_sectors)
+    for c in range(n_sectors):
+        by_sector[c] = 1.0 if total[c] <= 0 else weighted[c] / _maximum(total[c], 1e-12)
+    out = np.empty(sector.size)
+    for i in range(sector.size):
+        out[i] = by_sector[sector[i]]
+    return out
