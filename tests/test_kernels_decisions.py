@@ -293,3 +293,15 @@ def test_expected_trainee_quality_uses_the_model_schools(model):
     want = old_sector_quality(sch.preparation_quality(ss), ss.shares, ss.cohort_size, model.firm_state.sector)
     got = ConsortiumModel.expected_trainee_quality(model)
     assert same_bits(got, want) and got.shape == (model.firm_state.n,)
+
+
+def test_division_by_zero_gives_inf_or_nan_as_numpy(model):
+    """A firm without employees has a zero wage bill: numpy divides to inf / nan, and so do the kernels."""
+    randomise(model, np.random.default_rng(5), 6)
+    model.firm_state.employees[:2] = 0.0
+    values = expected_values(model)
+    u = utilities(model, values)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ref = old_utilities(model, values)
+    assert not np.isfinite(u[:2]).all()
+    np.testing.assert_array_equal(u, ref)

@@ -23,19 +23,19 @@ import numpy as np
 from sim.jit import njit, pairwise_sum
 
 
-@njit
+@njit(error_model="numpy")
 def _maximum(a: float, b: float) -> float:
     """``np.maximum`` of two floats (NaN propagates from either side)."""
     return a if (a >= b or a != a) else b
 
 
-@njit
+@njit(error_model="numpy")
 def _minimum(a: float, b: float) -> float:
     """``np.minimum`` of two floats (NaN propagates from either side)."""
     return a if (a <= b or a != a) else b
 
 
-@njit
+@njit(error_model="numpy")
 def _clip(x: float, lo: float, hi: float) -> float:
     """``np.clip`` of a float: ``min(max(x, lo), hi)``, NaN kept."""
     if x != x:
@@ -44,7 +44,7 @@ def _clip(x: float, lo: float, hi: float) -> float:
     return y if y < hi else hi
 
 
-@njit
+@njit(error_model="numpy")
 def hazard_arguments(competitors, on_ladder, wage, poaching_pressure, base_quit_hazard, pull, stay, unmatched,
                      host_premium, coastal, local, market_wage, mobility_cost, wage_sensitivity, attachment,
                      exposure_months):
@@ -90,7 +90,7 @@ def hazard_arguments(competitors, on_ladder, wage, poaching_pressure, base_quit_
     return args, hazard
 
 
-@njit
+@njit(error_model="numpy")
 def level_values(wage, production_motive, productivity, quality, slots, vacancies, on_ladder, is_anchor, strong_tie,
                  employees, surcharge, belief_productivity, belief_retention, belief_paid, belief_projects,
                  out_offer_exp, accept_tanh, retained_pow, tenure, discount_pow,
@@ -170,7 +170,7 @@ def level_values(wage, production_motive, productivity, quality, slots, vacancie
     return values
 
 
-@njit
+@njit(error_model="numpy")
 def level_utilities(values, employees, wage, skilled_wage_ratio, sensitivity, engagement, indptr, indices, weights,
                     degree, peer_weight, is_anchor, obligation, goodwill, switching_cost, slots, noise, shift):
     """Utility of each level (n, 3); with ``shift``, divided by ``noise`` minus its row maximum.
@@ -219,7 +219,7 @@ def level_utilities(values, employees, wage, skilled_wage_ratio, sensitivity, en
     return u
 
 
-@njit
+@njit(error_model="numpy")
 def logit_choice(prob, draw):
     """Normalise ``prob`` (n, 3, the exp of shifted utilities) in place; return each firm's level.
 
@@ -244,7 +244,7 @@ def logit_choice(prob, draw):
 
 
 
-@njit
+@njit(error_model="numpy")
 def sector_quality(quality, shares, cohort_size, sector):
     """Intake-weighted mean of ``quality[school, sector]`` over the schools, read for each firm's sector.
 
