@@ -250,18 +250,22 @@ def expected_values(model: ConsortiumModel) -> np.ndarray:
     anchor = np.array([False, True])
     tiers = (p["firms.reputation_value_sme"], p["firms.reputation_value_anchor"])
     return kd.level_values(
+        # the firms
         fs.wage, fs.production_motive, fs.productivity, model.expected_trainee_quality(), fs.slots, fs.vacancies,
         fs.on_ladder, fs.is_anchor, model._strong_tie_firms(), fs.employees, float(fs._surcharge),
         fs.belief_productivity, fs.belief_retention, fs.belief_paid, fs.belief_projects,
+        # numpy's exp / tanh / pow results
         out_offer_exp, accept_tanh, retained_pow, tenure, discount_pow,
+        # placement and retention terms
         int(terms.months), ramp, float(eco.MAX_RELATIVE_PRODUCTIVITY), task_share, float(terms.skilled_wage_ratio),
         float(terms.nonwage_share), float(terms.pay_floor), np.array(terms.mentor_days[1:], dtype=float),
         float(eco.WEEKS_PER_MONTH), float(eco.WORKDAYS_PER_MONTH), float(terms.mentor_wage_ratio),
         float(terms.trainees_per_mentor), float(terms.equipment_per_month), float(eco.upfront_cost(terms)),
         float(terms.hiring_cost_weeks), float(terms.wage_compression), eco.TRAINING_PRODUCTIVITY_GAIN[1:],
         float(eco.LADDER_SPECIFIC_GAIN), tables["host_premium"],
-        np.array([lm.OFFER_RATE[False], lm.OFFER_RATE[True]], dtype=float), np.array(tiers, dtype=float),
-        float(model.host_fixed_cost()), model.deep_fixed_cost(anchor).astype(float),
+        np.array([lm.OFFER_RATE[False], lm.OFFER_RATE[True]], dtype=float),
+        # reputation, fixed costs, public money and projects (tables by anchor flag, access by strong-tie flag)
+        np.array(tiers, dtype=float), float(model.host_fixed_cost()), model.deep_fixed_cost(anchor).astype(float),
         model.subsidy_rate_for(anchor).astype(float), float(model.subsidy_delay_discount()),
         float(p["policy.tax_credit.investment_offset"]), bool(p["policy.tax_credit.refundable"]),
         np.array([model.project_access(level, strong_tie=anchor) for level in (1, 2)]),
