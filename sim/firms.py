@@ -202,13 +202,14 @@ def _retention_tables(model: ConsortiumModel, mterms: lm.MarketTerms) -> dict:
         ladder = np.array([0.0, 1.0])
         stay = np.exp(-6.0 * mterms.ladder_premium * ladder[None, :] - 0.5 * lm.ATTACHMENT[:, None])
         unmatched = np.exp(-6.0 * mterms.ladder_premium * ladder * (1.0 - lm.recognition(mterms)))
-        coastal = [lm.coastal_wage(mterms, market, c) for c in cred]
+        by_level = np.array(cred)  # called as expected_retention calls them, with one element per level
+        coastal = lm.coastal_wage(mterms, market, by_level)
         return dict(
-            pull=np.array([1.0 + 1.5 * lm.recognition(mterms) * c for c in cred]),
+            pull=1.0 + 1.5 * lm.recognition(mterms) * by_level,
             stay=stay, unmatched=unmatched,
             host_premium=np.array([lm.host_premium(mterms, ladder > 0, c) for c in cred]),
-            coastal=np.array(coastal),
-            local=np.array([max(lm.outside_wage(mterms, market, 1.0, c), k) for c, k in zip(cred, coastal, strict=True)]),
+            coastal=coastal,
+            local=np.maximum(lm.outside_wage(mterms, market, np.ones(2), by_level), coastal),
         )
 
     return _kept(model, "retention_tables", (mterms, market, cred), compute)
