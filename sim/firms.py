@@ -18,6 +18,7 @@ from mesa.discrete_space import FixedAgent
 
 from sim import economics as eco
 from sim import labour_market as lm
+from sim.kernels import decisions as kd
 from sim.network import OnNetwork
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -175,65 +176,121 @@ def slot_numbers(employees: np.ndarray, turnover: float, cap_workforce: float, c
     return np.maximum(0, np.minimum(demand, cap)).astype(np.int64)
 
 
+def _kept(model: ConsortiumModel, name: str, key: tuple, compute):
+    """``compute()``, kept on the model while ``key`` (scalars and immutable terms) compares equal."""
+    cache = model.__dict__.setdefault("_decide_cache", {})
+    hit = cache.get(name)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    value = compute()
+    cache[name] = (key, value)
+    return value
+
+
+def _retention_tables(model: ConsortiumModel, mterms: lm.MarketTerms) -> dict:
+    """Firm-independent parts of the expected retention at levels 1 and 2 (see :func:`expected_values`).
+
+    The hazards' exp factors depend only on the market terms and a firm's
+    ladder flag, the wage and credential terms only on the level's believed
+    credential share: one small table each instead of per-firm arrays.
+    """
+    market = model.market_wage
+    cred = tuple(float(model.credential_share_belief[level]) for level in (1, 2))
+
+    def compute() -> dict:
+        # monthly_hazards' stay = exp(-6 lp x ladder - 0.5 attachment), unmatched = exp(-6 lp x ladder x (1 - recognition))
+        ladder = np.array([0.0, 1.0])
+        stay = np.exp(-6.0 * mterms.ladder_premium * ladder[None, :] - 0.5 * lm.ATTACHMENT[:, None])
+        unmatched = np.exp(-6.0 * mterms.ladder_premium * ladder * (1.0 - lm.recognition(mterms)))
+        by_level = np.array(cred)  # called as expected_retention calls them, with one element per level
+        coastal = lm.coastal_wage(mterms, market, by_level)
+        return dict(
+            pull=1.0 + 1.5 * lm.recognition(mterms) * by_level,
+            stay=stay, unmatched=unmatched,
+            host_premium=np.array([lm.host_premium(mterms, ladder > 0, c) for c in cred]),
+            coastal=coastal,
+            local=np.maximum(lm.outside_wage(mterms, market, np.ones(2), by_level), coastal),
+        )
+
+    return _kept(model, "retention_tables", (mterms, market, cred), compute)
+
+
 def expected_values(model: ConsortiumModel) -> np.ndarray:
-    """Expected yearly net value (yuan) of levels none / shallow / deep, per firm: shape (n, 3)."""
-    fs = model.firm_state
+    """Expected yearly net value (yuan) of levels none / shallow / deep, per firm: shape (n, 3).
+
+    Per slot: placement output - cost (:func:`sim.economics.placement_net_benefit`)
+    + expected retention (:func:`sim.labour_market.expected_retention`, scaled by
+    the firm's belief) x value of a retained graduate (:func:`sim.economics.retention_value`,
+    at the hazards of :func:`sim.labour_market.monthly_hazards`) + reputation; times
+    the slots, minus the fixed costs, plus the expected subsidy, the tax credit
+    (deep) and the expected joint-project value. Computed by the kernels of
+    :mod:`sim.kernels.decisions` for both levels at once, with the exp, tanh and
+    pow calls in numpy; bit-identical to the formulas it names.
+    """
+    fs, p = model.firm_state, model.p
     terms = model.slot_terms()
     mterms = model.market_terms()
-    n = fs.n
-    out = np.zeros((n, 3))
-    subsidy_rate = model.subsidy_rate_for(fs.is_anchor)  # share of cost, by target
-    quality = model.expected_trainee_quality()  # by firm
-    for level in (1, 2):
-        cred_share = float(model.credential_share_belief[level])  # expected credential share at this level
-        output, cost = eco.placement_net_benefit(terms, fs.wage, fs.production_motive, level, fs.productivity, quality)
-        output = output * fs.belief_productivity
-        on_ladder = fs.on_ladder & (level >= 1)
-        ret = lm.expected_retention(
-            mterms, wage=fs.wage, market_wage=model.market_wage, competitors=fs.competitors,
-            production_motive=fs.production_motive, level=level, on_ladder=on_ladder.astype(float),
-            offer_capacity=fs.vacancies / np.maximum(fs.slots, 1), credential_share=cred_share,
-        ) * fs.belief_retention
-        quit, poach = lm.monthly_hazards(mterms, fs.competitors, on_ladder.astype(float), np.full(n, level),
-                                         np.full(n, cred_share))
-        value_retained = eco.retention_value(terms, fs.wage, level, quit + poach,
-                                             wage_premium=lm.host_premium(mterms, on_ladder, cred_share), on_ladder=on_ladder)
-        reputation = np.where(fs.is_anchor, model.p["firms.reputation_value_anchor"], model.p["firms.reputation_value_sme"]) * level
-        fixed = model.host_fixed_cost() + (model.deep_fixed_cost(fs.is_anchor) if level == 2 else 0.0)
-        gross = cost * fs.slots + fixed
-        subsidy = subsidy_rate * gross * fs.belief_paid * model.subsidy_delay_discount()
-        per_slot = output - cost + ret * value_retained + reputation
-        value = fs.slots * per_slot - fixed + subsidy
-        if level == 2:
-            qualifying = model.deep_fixed_cost(fs.is_anchor) + fs.slots * (eco.monthly_cost(terms, fs.wage, 2) - terms.pay_floor * fs.wage) * terms.months
-            value += eco.tax_credit(model.p["policy.tax_credit.investment_offset"], qualifying, fs.liability,
-                                    model.p["policy.tax_credit.refundable"])
-            value += fs.belief_projects * model.project_access(level=2)
-        else:
-            value += fs.belief_projects * model.project_access(level=1)
-        out[:, level] = value
-    return out
+    tables = _retention_tables(model, mterms)
+    args, hazard = kd.hazard_arguments(
+        fs.competitors, fs.on_ladder, fs.wage, float(lm.poaching_pressure(mterms)), float(mterms.base_quit_hazard),
+        tables["pull"], tables["stay"], tables["unmatched"], tables["host_premium"], tables["coastal"],
+        tables["local"], float(model.market_wage), float(mterms.mobility_cost), float(lm.WAGE_SENSITIVITY),
+        lm.ATTACHMENT[1:], float(lm.OFFER_EXPOSURE_MONTHS))
+    out_offer_exp = np.exp(args[0:2])
+    accept_tanh = np.tanh(args[2:6])
+    retained_pow = args[6:8] ** 12
+    tenure = (1.0 - args[8:10] ** 24) / hazard  # eco.expected_tenure_months
+    discount_pow = (1.0 + terms.discount_rate) ** (tenure / 24.0)
+
+    def level_terms() -> tuple:
+        motive = np.array([False, True])
+        return (np.array([eco.task_share(terms, motive, level) for level in (1, 2)]),
+                terms.productivity_start + terms.productivity_gain * np.arange(terms.months, dtype=float))
+
+    task_share, ramp = model._memo("decide:slot_terms", (terms,), level_terms)
+    anchor = np.array([False, True])
+    tiers = (p["firms.reputation_value_sme"], p["firms.reputation_value_anchor"])
+    return kd.level_values(
+        # the firms
+        fs.wage, fs.production_motive, fs.productivity, model.expected_trainee_quality(), fs.slots, fs.vacancies,
+        fs.on_ladder, fs.is_anchor, model._strong_tie_firms(), fs.employees, float(fs._surcharge),
+        fs.belief_productivity, fs.belief_retention, fs.belief_paid, fs.belief_projects,
+        # numpy's exp / tanh / pow results
+        out_offer_exp, accept_tanh, retained_pow, tenure, discount_pow,
+        # placement and retention terms
+        int(terms.months), ramp, float(eco.MAX_RELATIVE_PRODUCTIVITY), task_share, float(terms.skilled_wage_ratio),
+        float(terms.nonwage_share), float(terms.pay_floor), np.array(terms.mentor_days[1:], dtype=float),
+        float(eco.WEEKS_PER_MONTH), float(eco.WORKDAYS_PER_MONTH), float(terms.mentor_wage_ratio),
+        float(terms.trainees_per_mentor), float(terms.equipment_per_month), float(eco.upfront_cost(terms)),
+        float(terms.hiring_cost_weeks), float(terms.wage_compression), eco.TRAINING_PRODUCTIVITY_GAIN[1:],
+        float(eco.LADDER_SPECIFIC_GAIN), tables["host_premium"],
+        np.array([lm.OFFER_RATE[False], lm.OFFER_RATE[True]], dtype=float),
+        # reputation, fixed costs, public money and projects (tables by anchor flag, access by strong-tie flag)
+        np.array(tiers, dtype=float), float(model.host_fixed_cost()), model.deep_fixed_cost(anchor).astype(float),
+        model.subsidy_rate_for(anchor).astype(float), float(model.subsidy_delay_discount()),
+        float(p["policy.tax_credit.investment_offset"]), bool(p["policy.tax_credit.refundable"]),
+        np.array([model.project_access(level, strong_tie=anchor) for level in (1, 2)]),
+    )
 
 
 def utilities(model: ConsortiumModel, values: np.ndarray) -> np.ndarray:
     """Utility of each level (n, 3): scaled value + peer + obligation + goodwill - switching."""
-    fs = model.firm_state
-    p = model.p
-    scale = fs.employees * fs.wage * p["labour_market.skilled_wage_ratio"]  # monthly wage bill
-    u = p["firms.decision_sensitivity"] * values / scale[:, None]
-    engaged = (fs.engagement >= 1).astype(float)
-    deep = (fs.engagement == 2).astype(float)
-    peer_any = model.neighbour_mean(engaged)
-    peer_deep = model.neighbour_mean(deep)
-    u[:, 1] += p["firms.peer_weight"] * peer_any
-    u[:, 2] += p["firms.peer_weight"] * (peer_any + peer_deep) / 2.0
-    obligation = np.where(fs.is_anchor, p["firms.obligation_anchor"], p["firms.obligation_sme"]) * model.consortium.obligation_factor()
-    u[:, 1:] += (obligation + fs.goodwill)[:, None]
-    switching = p["firms.switching_cost"]
-    for level in range(3):
-        u[:, level] -= switching * (fs.engagement != level)
-    u[fs.slots == 0, 1:] = -np.inf  # nothing to host
-    return u
+    return _utilities(model, values, 1.0, shift=False)
+
+
+def _utilities(model: ConsortiumModel, values: np.ndarray, noise: float, shift: bool) -> np.ndarray:
+    """:func:`utilities` (with ``shift``: divided by ``noise``, minus each row's maximum)."""
+    fs, p = model.firm_state, model.p
+    a = model.firm_adjacency
+    indptr, indices = model._memo("decide:adjacency", (a,), lambda: (a.indptr.astype(np.int64),
+                                                                     a.indices.astype(np.int64)))
+    of = model.consortium.obligation_factor()
+    obligation = np.array([p["firms.obligation_sme"] * of, p["firms.obligation_anchor"] * of])
+    return kd.level_utilities(
+        np.ascontiguousarray(values, dtype=float), fs.employees, fs.wage, float(p["labour_market.skilled_wage_ratio"]),
+        float(p["firms.decision_sensitivity"]), fs.engagement, indptr, indices, a.data, model._firm_degree,
+        float(p["firms.peer_weight"]), fs.is_anchor, obligation, fs.goodwill, float(p["firms.switching_cost"]), fs.slots,
+        float(noise), bool(shift))
 
 
 def decide(model: ConsortiumModel) -> np.ndarray | None:
@@ -280,12 +337,9 @@ def imitate(model: ConsortiumModel) -> None:
 def decide_logit(model: ConsortiumModel) -> np.ndarray:
     """Each firm draws its engagement level for the year from the logit over :func:`utilities`."""
     values = expected_values(model)
-    u = utilities(model, values) / model.p["firms.decision_noise"]
-    u -= u.max(axis=1, keepdims=True)
+    u = _utilities(model, values, model.p["firms.decision_noise"], shift=True)
     prob = np.exp(u)
-    prob /= prob.sum(axis=1, keepdims=True)
     draw = model.rng.random(len(prob))
-    choice = (draw[:, None] > np.cumsum(prob, axis=1)).sum(axis=1)
-    model.firm_state.engagement = np.minimum(choice, 2).astype(np.int64)
+    model.firm_state.engagement = kd.logit_choice(prob, draw)
     model.last_expected_values = values
     return prob

@@ -247,9 +247,9 @@ class ConsortiumModel(Model):
         return float(self.p["labour_market.entry_wage"])
 
     def slot_terms(self) -> eco.SlotTerms:
-        """Current placement terms."""
+        """Current placement terms (the same immutable object while they are unchanged)."""
         p = self.p
-        return eco.SlotTerms(
+        terms = dict(
             months=int(p["firms.placement_months"]), pay_floor=p["firms.trainee_pay_floor"],
             task_share=p["firms.productive_task_share"], productivity_start=p["firms.trainee_productivity_start"],
             productivity_gain=p["firms.trainee_productivity_gain"],
@@ -261,6 +261,10 @@ class ConsortiumModel(Model):
             hiring_cost_weeks=p["labour_market.hiring_cost_weeks"], wage_compression=p["labour_market.wage_compression"],
             discount_rate=p["labour_market.wage_discount"],
         )
+        cached = self.__dict__.get("_slot_terms")
+        if cached is None or cached[0] != terms:
+            cached = self._slot_terms = (terms, eco.SlotTerms(**terms))
+        return cached[1]
 
     def market_terms(self) -> lm.MarketTerms:
         """Current labour-market terms."""
@@ -298,15 +302,28 @@ class ConsortiumModel(Model):
         """Yearly fixed cost of hosting trainees at all, after platform, entity and operating-body effects."""
         return self.p["firms.shallow_fixed_cost"] * self.consortium.transaction_factor()
 
-    def project_access(self, level: int) -> np.ndarray:
-        """Extra chance of starting a joint project at ``level`` over not engaging, per firm."""
-        strong = self._strong_tie_firms()
+    def project_access(self, level: int, strong_tie: np.ndarray | None = None) -> np.ndarray:
+        """Extra chance of starting a joint project at ``level`` over not engaging, per firm.
+
+        ``strong_tie``: evaluate it for these strong-tie flags instead of the firms' own.
+        Each firm's value depends only on its strong-tie flag, so it is read
+        from a two-entry table (weak, strong), kept while the platform and IP
+        terms are unchanged.
+        """
+        strong = self._strong_tie_firms() if strong_tie is None else strong_tie
         platform = self.p["policy.platform.placement_matching"]
         ipf = prj.ip_start_factor(self.consortium.ip_effectiveness())
-        lvl = np.full(self.firm_state.n, level)
-        base = prj.access_probability(np.zeros(self.firm_state.n, dtype=np.int64), strong, platform)
-        with_level = prj.access_probability(lvl, strong | (level >= 1), platform)
-        return (with_level - base) * ipf
+        key = (level, platform, ipf)
+        tables = self.__dict__.setdefault("_access_tables", {})
+        table = tables.get(key)
+        if table is None:
+            flags = np.array([False, True])
+            base = prj.access_probability(np.zeros(2, dtype=np.int64), flags, platform)
+            with_level = prj.access_probability(np.full(2, level), flags | (level >= 1), platform)
+            if len(tables) >= 16:
+                tables.clear()
+            table = tables[key] = (with_level - base) * ipf
+        return table[strong.astype(np.intp)]
 
     def _project_value_prior(self) -> float:
         p = self.p
@@ -350,6 +367,11 @@ class ConsortiumModel(Model):
         """Mean preparation quality of the trainees each firm's sector supplies."""
         ss = self.school_state
         q = sch.preparation_quality(ss)
+        if q.flags.c_contiguous and ss.shares.flags.c_contiguous and q.shape == ss.shares.shape \
+                and q.dtype == ss.shares.dtype == np.float64 and ss.cohort_size.dtype == np.int64:
+            from sim.kernels.decisions import sector_quality  # the lines below, compiled
+
+            return sector_quality(q, ss.shares, ss.cohort_size, self.firm_state.sector)
         weight = ss.shares * ss.cohort_size[:, None]
         by_sector = (q * weight).sum(axis=0) / np.maximum(weight.sum(axis=0), 1e-12)
         by_sector[weight.sum(axis=0) <= 0] = 1.0
