@@ -791,13 +791,10 @@ class ConsortiumModel(Model):
         offered = np.zeros(n, dtype=bool)
         poached = np.zeros(n, dtype=bool)
         # 1. hosts offer to their best trainees, up to vacancies
+        idx = np.zeros(0, dtype=np.int64)
         if n_hosted and fs.n:
-            cand, key = kg.offer_candidates(host, rng.random(n), fs.production_motive, lm.OFFER_RATE[True],
-                                            lm.OFFER_RATE[False], skill)
-            idx = kg.offers(cand, argsort_stable(key), host, vac, n)
+            idx = _offers(rng, host, skill, fs.production_motive, vac)
             offered[idx] = True
-        else:
-            idx = np.zeros(0, dtype=np.int64)
         # 2. offered graduates compare with a competitor's offer and leaving the city
         market = self.market_wage
         n_taken = 0
@@ -828,23 +825,8 @@ class ConsortiumModel(Model):
                 n_taken += int(okd.sum())
         # 3. open market: the rest search by sector; a share land in another sector (mismatch).
         # Transparency and credentials make graduates visible and matched to their own sector.
-        n_sectors = len(self.sectors)
-        p_seen = [min(max(0.5 + 0.5 * mt.transparency + 0.2 * c, 0.0), 1.0) for c in (0.0, 1.0)]
-        seeking = kg.visible_seekers(employer, cred, rng.random(n - n_taken), np.array(p_seen))
-        p_own = [min(max(OWN_SECTOR_SEARCH + 0.3 * mt.transparency + 0.1 * c, 0.0), 1.0) for c in (0.0, 1.0)]
-        u_own = rng.random(seeking.size)
-        target, key, seekers, open_firms = kg.search_targets(
-            seeking, cred, skill, fy.sector, u_own, np.array(p_own), rng.integers(0, n_sectors, size=seeking.size),
-            fs.sector, vac, n_sectors)
-        # by target sector, in skill order within each; the firms of a sector in a random order
-        order = argsort_stable(key)
-        drawn = (seekers > 0) & (open_firms > 0)
-        perm_start = np.zeros(n_sectors + 1, dtype=np.int64)
-        np.cumsum(np.where(drawn, open_firms, 0), out=perm_start[1:])
-        perm = np.empty(perm_start[-1], dtype=np.int64)
-        for k in drawn.nonzero()[0].tolist():
-            perm[perm_start[k]:perm_start[k + 1]] = rng.permutation(int(open_firms[k]))
-        hired, hired_by = kg.fill_by_sector(seeking, order, target, fs.sector, vac, perm, perm_start, employer)
+        hired, hired_by = _open_market(rng, mt.transparency, employer, cred, skill, fy.sector, n - n_taken, fs.sector,
+                                       vac, len(self.sectors))
         if hired.size:  # wages elementwise, so computed once for every sector
             wage[hired] = lm.outside_wage(mt, fs.wage[hired_by], skill[hired], cred[hired].astype(float))
         self.graduates.append(
@@ -1117,6 +1099,45 @@ class _IndicatorCollector(DataCollector):
         self._collection_steps.append(model.time)
         for values, attr in fast[1]:
             values.append(getattr(model, attr, None))
+
+
+def _offers(rng: np.random.Generator, host: np.ndarray, skill: np.ndarray, production_motive: np.ndarray,
+            vacancies: np.ndarray) -> np.ndarray:
+    """Graduates offered a job by their host, ascending: each host's most skilled trainees it wants, up to its vacancies.
+
+    A host wants each trainee with its motive's offer rate (one draw per graduate).
+    """
+    cand, key = kg.offer_candidates(host, rng.random(host.size), production_motive, lm.OFFER_RATE[True],
+                                    lm.OFFER_RATE[False], skill)
+    return kg.offers(cand, argsort_stable(key), host, vacancies, host.size)
+
+
+def _open_market(rng: np.random.Generator, transparency: float, employer: np.ndarray, credential: np.ndarray,
+                 skill: np.ndarray, sector: np.ndarray, n_seeking: int, firm_sector: np.ndarray, vacancies: np.ndarray,
+                 n_sectors: int) -> tuple[np.ndarray, np.ndarray]:
+    """The graduates without a job (``n_seeking`` of them) search the open market: ``(hired, hired_by)``.
+
+    A seeker is visible to employers with a chance rising with transparency and
+    a credential, searches in the sector trained for (else a random one) with
+    a chance rising likewise, and the seekers of a sector, best first (skill,
+    plus a credential), fill its firms' open vacancies, the firms taken in a
+    random order. Sets ``employer`` and ``vacancies`` in place.
+    """
+    p_seen = [min(max(0.5 + 0.5 * transparency + 0.2 * c, 0.0), 1.0) for c in (0.0, 1.0)]
+    seeking = kg.visible_seekers(employer, credential, rng.random(n_seeking), np.array(p_seen))
+    p_own = [min(max(OWN_SECTOR_SEARCH + 0.3 * transparency + 0.1 * c, 0.0), 1.0) for c in (0.0, 1.0)]
+    u_own = rng.random(seeking.size)
+    target, key, seekers, open_firms = kg.search_targets(
+        seeking, credential, skill, sector, u_own, np.array(p_own), rng.integers(0, n_sectors, size=seeking.size),
+        firm_sector, vacancies, n_sectors)
+    # the firms of a sector in a random order, drawn where it has seekers and open firms
+    drawn = (seekers > 0) & (open_firms > 0)
+    perm_start = np.zeros(n_sectors + 1, dtype=np.int64)
+    np.cumsum(np.where(drawn, open_firms, 0), out=perm_start[1:])
+    perm = np.empty(perm_start[-1], dtype=np.int64)
+    for k in drawn.nonzero()[0].tolist():
+        perm[perm_start[k]:perm_start[k + 1]] = rng.permutation(int(open_firms[k]))
+    return kg.fill_by_sector(seeking, argsort_stable(key), target, firm_sector, vacancies, perm, perm_start, employer)
 
 
 def _within_vacancies(dest: np.ndarray, vacancies: np.ndarray) -> np.ndarray:

@@ -199,6 +199,9 @@ def visible_seekers(employer: np.ndarray, credential: np.ndarray, u_seen: np.nda
     m = 0
     for i in range(employer.size):
         if employer[i] < 0:
+            if k == u_seen.size:  # more graduates without a job than draws
+                k += 1
+                break
             if u_seen[k] < p_seen[1 if credential[i] else 0]:
                 out[m] = i
                 m += 1
@@ -272,6 +275,10 @@ def fill_by_sector(seeking: np.ndarray, order: np.ndarray, target: np.ndarray, f
             f_start[firm_sector[f] + 1] += 1
     for s in range(n_sectors):
         f_start[s + 1] += f_start[s]
+    for s in range(n_sectors):
+        drawn = perm_start[s + 1] - perm_start[s]
+        if drawn != 0 and drawn != f_start[s + 1] - f_start[s]:
+            raise ValueError("fill_by_sector: a sector's permutation must order all its open firms")
     open_firms = np.empty(f_start[-1], dtype=np.int64)
     fill = f_start[:-1].copy()
     for f in range(firm_sector.size):
