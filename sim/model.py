@@ -735,39 +735,31 @@ class ConsortiumModel(Model):
         self._sync_tie_strengths()
 
     def _close_placements(self) -> None:
-        fs, gov = self.firm_state, self.government
-        hosts = fs.hosted > 0
-        rate = self.subsidy_rate_for(fs.is_anchor)
-        fixed = self._deep_fixed + np.where(hosts, self._host_fixed, 0.0)
-        claim = rate * (fs.acc_cost + fixed)
-        claimants = (claim > 0).nonzero()[0]
+        fs, gov, p = self.firm_state, self.government, self.p
+        fixed, claim, claimants = kg.placement_claims(fs.hosted, fs.acc_cost, self._deep_fixed, self._host_fixed,
+                                                      self.subsidy_rate_for(fs.is_anchor))
         approved = np.zeros(fs.n)
         if claimants.size:
             approved[claimants] = gov.claim(claimants, claim[claimants])
-        placement_part = np.divide(fs.acc_cost, fs.acc_cost + fixed, out=np.zeros(fs.n),
-                                   where=(fs.acc_cost + fixed) > 0)
-        fs.acc_public = approved * placement_part
         # tax credit for certified deep partners (产教融合型企业)
+        credits = np.zeros(fs.n)
         deep = fs.engagement == 2
-        if deep.any() and self.p["policy.tax_credit.investment_offset"] > 0:
+        if deep.any() and p["policy.tax_credit.investment_offset"] > 0:
             terms = self._placement_terms if hasattr(self, "_placement_terms") else self.slot_terms()
             investment = self._deep_fixed + fs.hosted * (eco.monthly_cost(terms, fs.wage, 2) - terms.pay_floor * fs.wage) * terms.months
-            credit = eco.tax_credit(self.p["policy.tax_credit.investment_offset"], investment, fs.liability,
-                                    self.p["policy.tax_credit.refundable"])
+            credit = eco.tax_credit(p["policy.tax_credit.investment_offset"], investment, fs.liability,
+                                    p["policy.tax_credit.refundable"])
             idx = (deep & (credit > 0)).nonzero()[0]
             gov.grant_credits(idx, credit[idx])
-        net_benefit = fs.acc_output - fs.acc_cost + fs.acc_public
-        fs.realised_net = np.where(hosts, net_benefit / np.maximum(fs.hosted, 1), np.nan)
-        # the year's realised value of the firm's engagement (what imitation compares)
-        credits = np.zeros(fs.n)
-        if deep.any() and self.p["policy.tax_credit.investment_offset"] > 0:
             credits[idx] = credit[idx]
-        reputation = np.where(fs.is_anchor, self.p["firms.reputation_value_anchor"],
-                              self.p["firms.reputation_value_sme"]) * fs.engagement * fs.hosted
-        retained = getattr(self, "_retained_count", np.zeros(fs.n))
-        fs.realised_value = (net_benefit - fixed + approved * (1.0 - placement_part) + credits + reputation
-                             + fs.project_value_year + retained * eco.hiring_cost(self._placement_terms, fs.wage))
-        self._held["hosts_losing_money_share"] = float((net_benefit[hosts] < 0).mean()) if hosts.any() else 0.0
+        # the year's realised value of the firm's engagement (what imitation compares)
+        retained = getattr(self, "_retained_count", None)
+        fs.acc_public, fs.realised_net, fs.realised_value, losing = kg.close_accounts(
+            fs.hosted, fs.acc_output, fs.acc_cost, fixed, approved, credits, fs.is_anchor,
+            float(p["firms.reputation_value_anchor"]), float(p["firms.reputation_value_sme"]), fs.engagement,
+            fs.project_value_year, np.zeros(fs.n, dtype=np.int64) if retained is None else retained,
+            eco.hiring_cost(self._placement_terms, fs.wage))
+        self._held["hosts_losing_money_share"] = losing
 
     def _hire_graduates(self) -> None:
         fs, fy, rng = self.firm_state, self.final_year, self.rng

@@ -300,3 +300,41 @@ def test_a_permutation_of_the_wrong_size_is_refused():
     except ValueError:
         return
     raise AssertionError("expected ValueError")
+
+
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.integers(0, 12), st.booleans())
+def test_placement_claims_and_accounts(seed, n, with_retained):
+    """The claims and the year's accounts of ``_close_placements``, as its numpy code computed them."""
+    rng = np.random.default_rng(seed)
+    hosted = np.where(rng.random(n) < 0.6, rng.integers(0, 4, n), 0).astype(np.int64)
+    acc_cost = np.where(rng.random(n) < 0.3, 0.0, rng.uniform(0, 5e4, n))
+    acc_output = rng.uniform(0, 6e4, n)
+    deep_fixed = np.where(rng.random(n) < 0.3, rng.uniform(0, 2e4, n), 0.0)
+    host_fixed = np.where(rng.random(n) < 0.5, 5000.0, 0.0)
+    rate = np.where(rng.random(n) < 0.5, 0.4, 0.0)
+    engagement = rng.integers(0, 3, n).astype(np.int64)
+    is_anchor = rng.random(n) < 0.3
+    credits = np.where(rng.random(n) < 0.3, rng.uniform(0, 1e4, n), 0.0)
+    project_value = rng.uniform(0, 1e4, n)
+    retained = rng.integers(0, 3, n).astype(np.int64) if with_retained else np.zeros(n, dtype=np.int64)
+    hiring = rng.uniform(1e4, 2e4, n)
+    approved = np.where(rng.random(n) < 0.7, rng.uniform(0, 1e4, n), 0.0)
+    # the model's numpy code
+    hosts = hosted > 0
+    fixed = deep_fixed + np.where(hosts, host_fixed, 0.0)
+    claim = rate * (acc_cost + fixed)
+    g_fixed, g_claim, g_claimants = kg.placement_claims(hosted, acc_cost, deep_fixed, host_fixed, rate)
+    assert g_fixed.tobytes() == fixed.tobytes() and g_claim.tobytes() == claim.tobytes()
+    assert np.array_equal(g_claimants, (claim > 0).nonzero()[0])
+    part = np.divide(acc_cost, acc_cost + fixed, out=np.zeros(n), where=(acc_cost + fixed) > 0)
+    acc_public = approved * part
+    net = acc_output - acc_cost + acc_public
+    realised_net = np.where(hosts, net / np.maximum(hosted, 1), np.nan)
+    reputation = np.where(is_anchor, 3000.0, 1000.0) * engagement * hosted
+    value = net - fixed + approved * (1.0 - part) + credits + reputation + project_value + retained * hiring
+    losing = float((net[hosts] < 0).mean()) if hosts.any() else 0.0
+    got = kg.close_accounts(hosted, acc_output, acc_cost, fixed, approved, credits, is_anchor, 3000.0, 1000.0,
+                            engagement, project_value, retained, hiring)
+    assert got[0].tobytes() == acc_public.tobytes() and got[1].tobytes() == realised_net.tobytes()
+    assert got[2].tobytes() == value.tobytes() and got[3] == losing

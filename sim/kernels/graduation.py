@@ -381,3 +381,60 @@ def retention_ratio(trained: np.ndarray, stayed: np.ndarray, level_hosted: np.nd
         ratio = realised / expected if expected > 1e-6 else 1.0
         out[f] = min(max(ratio, 0.1), 3.0)
     return out
+
+
+@njit
+def placement_claims(hosted: np.ndarray, acc_cost: np.ndarray, deep_fixed: np.ndarray, host_fixed: np.ndarray,
+                     rate: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each firm's fixed cost of the year, its subsidy claim and the claimants: ``(fixed, claim, claimants)``.
+
+    Replaces ``fixed = deep_fixed + where(hosted > 0, host_fixed, 0.0); claim =
+    rate * (acc_cost + fixed); claimants = (claim > 0).nonzero()[0]``.
+    """
+    n = hosted.size
+    fixed = np.empty(n)
+    claim = np.empty(n)
+    claimants = np.empty(n, dtype=np.int64)
+    m = 0
+    for f in range(n):
+        fixed[f] = deep_fixed[f] + (host_fixed[f] if hosted[f] > 0 else 0.0)
+        claim[f] = rate[f] * (acc_cost[f] + fixed[f])
+        claimants[m] = f
+        m += claim[f] > 0
+    return fixed, claim, claimants[:m]
+
+
+@njit
+def close_accounts(hosted: np.ndarray, acc_output: np.ndarray, acc_cost: np.ndarray, fixed: np.ndarray,
+                   approved: np.ndarray, credits: np.ndarray, is_anchor: np.ndarray, reputation_anchor: float,
+                   reputation_sme: float, engagement: np.ndarray, project_value: np.ndarray, retained: np.ndarray,
+                   hiring_cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The year's placement accounts per firm: ``(acc_public, realised_net, realised_value, losing_share)``.
+
+    With ``placement_part = acc_cost / (acc_cost + fixed)`` (0 where that is
+    not positive): the public money for the placement ``approved *
+    placement_part``; the net benefit per trainee (NaN for non-hosts); the
+    realised value of engagement ``net - fixed + approved * (1 -
+    placement_part) + credits + reputation x engagement x hosted +
+    project_value + retained x hiring_cost`` (added in that order); and the
+    share of hosts whose net benefit is negative (0 without hosts).
+    """
+    n = hosted.size
+    acc_public = np.empty(n)
+    realised_net = np.empty(n)
+    realised_value = np.empty(n)
+    n_hosts = 0
+    n_losing = 0
+    for f in range(n):
+        total = acc_cost[f] + fixed[f]
+        part = acc_cost[f] / total if total > 0 else 0.0
+        acc_public[f] = approved[f] * part
+        net = acc_output[f] - acc_cost[f] + acc_public[f]
+        host = hosted[f] > 0
+        realised_net[f] = net / max(hosted[f], 1) if host else np.nan
+        reputation = (reputation_anchor if is_anchor[f] else reputation_sme) * engagement[f] * hosted[f]
+        realised_value[f] = (net - fixed[f] + approved[f] * (1.0 - part) + credits[f] + reputation
+                             + project_value[f] + retained[f] * hiring_cost[f])
+        n_hosts += host
+        n_losing += host & (net < 0)
+    return acc_public, realised_net, realised_value, n_losing / n_hosts if n_hosts else 0.0
