@@ -794,9 +794,7 @@ class ConsortiumModel(Model):
             # elementwise in (credential, firm): tabled for credential 0 and 1 over the firms
             p_out = self._memo("grad:outside_offer", (mt, fs.competitors), lambda: np.stack(
                 [lm.outside_offer_probability(mt, fs.competitors, c) for c in (0.0, 1.0)]))
-            on_ladder = fs.on_ladder.astype(float)
-            host_w = np.stack([lm.host_wage(mt, fs.wage, np.zeros(fs.n), 0.0),
-                               lm.host_wage(mt, fs.wage, on_ladder, 1.0)])
+            host_w = self._host_wages(mt)
             coastal = np.array([lm.coastal_wage(mt, market, 0.0), lm.coastal_wage(mt, market, 1.0)])
             u_out = rng.random(idx.size)
             out_w = lm.outside_wage(mt, np.full(idx.size, market), skill[idx], cred[idx].astype(float))
@@ -830,6 +828,21 @@ class ConsortiumModel(Model):
         )
         self._latest_grad_step = self.steps
         self.final_year = None
+
+    def _host_wages(self, mt: lm.MarketTerms) -> np.ndarray:
+        """The wage each firm pays a retained graduate without and with a credential (rows 0, 1).
+
+        Recomputed only when the market terms, wages or pay ladders change
+        (the ladders are re-chosen each September, mostly the same).
+        """
+        fs = self.firm_state
+        c = getattr(self, "_host_wages_cache", None)
+        if c is not None and c[0] == mt and c[1] is fs.wage and np.array_equal(c[2], fs.on_ladder):
+            return c[3]
+        value = np.stack([lm.host_wage(mt, fs.wage, np.zeros(fs.n), 0.0),
+                          lm.host_wage(mt, fs.wage, fs.on_ladder.astype(float), 1.0)])
+        self._host_wages_cache = (mt, fs.wage, fs.on_ladder.copy(), value)
+        return value
 
     def _competitor_of(self, firms: np.ndarray) -> np.ndarray:
         """A random same-sector competitor of each firm (-1 if it has none)."""
@@ -982,14 +995,14 @@ class ConsortiumModel(Model):
         mt, market = self.market_terms(), self.market_wage
         c = getattr(self, "_retention_given_offer_cache", None)
         if c is not None and c[0] == (mt, market, shares) and c[1] is fs.wage and c[2] is fs.competitors \
-                and (c[3] is fs.on_ladder or np.array_equal(c[3], fs.on_ladder)):
+                and np.array_equal(c[3], fs.on_ladder):
             return c[4]
         on_ladder = fs.on_ladder.astype(float)
         parts = [_acceptance_and_survival(mt, wage=fs.wage, market_wage=market, competitors=fs.competitors,
                                           level=level, on_ladder=on_ladder, credential_share=share)
                  for level, share in zip((1, 2), shares, strict=True)]
         value = (np.stack([parts[0][0], parts[1][0]]), np.stack([parts[0][1], parts[1][1]]))
-        self._retention_given_offer_cache = ((mt, market, shares), fs.wage, fs.competitors, fs.on_ladder, value)
+        self._retention_given_offer_cache = ((mt, market, shares), fs.wage, fs.competitors, fs.on_ladder.copy(), value)
         return value
 
     # ------------------------------------------------------------------ indicators
@@ -1119,16 +1132,15 @@ def _open_market(rng: np.random.Generator, transparency: float, employer: np.nda
     seeking = kg.visible_seekers(employer, credential, rng.random(n_seeking), np.array(p_seen))
     p_own = [min(max(OWN_SECTOR_SEARCH + 0.3 * transparency + 0.1 * c, 0.0), 1.0) for c in (0.0, 1.0)]
     u_own = rng.random(seeking.size)
-    target, key, seekers, open_firms = kg.search_targets(
+    target, key, perm_start = kg.search_targets(
         seeking, credential, skill, sector, u_own, np.array(p_own), rng.integers(0, n_sectors, size=seeking.size),
         firm_sector, vacancies, n_sectors)
     # the firms of a sector in a random order, drawn where it has seekers and open firms
-    drawn = (seekers > 0) & (open_firms > 0)
-    perm_start = np.zeros(n_sectors + 1, dtype=np.int64)
-    np.cumsum(np.where(drawn, open_firms, 0), out=perm_start[1:])
-    perm = np.empty(perm_start[-1], dtype=np.int64)
-    for k in drawn.nonzero()[0].tolist():
-        perm[perm_start[k]:perm_start[k + 1]] = rng.permutation(int(open_firms[k]))
+    bounds = perm_start.tolist()
+    perm = np.empty(bounds[-1], dtype=np.int64)
+    for k in range(n_sectors):
+        if bounds[k + 1] > bounds[k]:
+            perm[bounds[k]:bounds[k + 1]] = rng.permutation(bounds[k + 1] - bounds[k])
     return kg.fill_by_sector(seeking, argsort_stable(key), target, firm_sector, vacancies, perm, perm_start, employer)
 
 

@@ -217,13 +217,14 @@ def test_search_targets_and_keys(c, p):
     cred, skill = c["credential"], c["skill"]
     p_own = np.array([p, min(p + 0.1, 1.0)])
     vac = c["vacancies"]
-    target, key, seekers, open_firms = kg.search_targets(seeking, cred, skill, c["sector"], u, p_own, other,
-                                                         c["firm_sector"], vac, n_sectors)
+    target, key, perm_start = kg.search_targets(seeking, cred, skill, c["sector"], u, p_own, other,
+                                                c["firm_sector"], vac, n_sectors)
     want_target = np.where(u < p_own[cred[seeking].astype(int)], c["sector"][seeking], other)
     assert np.array_equal(target, want_target)
     assert key.tobytes() == (-skill[seeking] - 0.3 * cred[seeking]).tobytes()
-    assert np.array_equal(seekers, np.bincount(want_target, minlength=n_sectors))
-    assert np.array_equal(open_firms, np.bincount(c["firm_sector"][vac > 0], minlength=n_sectors))
+    seekers = np.bincount(want_target, minlength=n_sectors)
+    open_firms = np.bincount(c["firm_sector"][vac > 0], minlength=n_sectors)
+    assert np.array_equal(np.diff(perm_start), np.where(seekers > 0, open_firms, 0)) and perm_start[0] == 0
 
 
 @SETTINGS

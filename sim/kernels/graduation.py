@@ -225,13 +225,15 @@ def visible_seekers(employer: np.ndarray, credential: np.ndarray, u_seen: np.nda
 @njit
 def search_targets(seeking: np.ndarray, credential: np.ndarray, skill: np.ndarray, sector: np.ndarray,
                    u_own: np.ndarray, p_own: np.ndarray, other_sector: np.ndarray, firm_sector: np.ndarray,
-                   vacancies: np.ndarray, n_sectors: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Where each job seeker searches, and in what order: ``(target, key, seekers_by_sector, open_firms_by_sector)``.
+                   vacancies: np.ndarray, n_sectors: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each job seeker searches, in what order, and the firms to permute: ``(target, key, perm_start)``.
 
     ``target = where(u_own < p_own[credential], sector, other_sector)`` and
     ``key = -skill - 0.3 * credential`` per seeker (the model's numpy
-    expressions); the last two count the seekers per target sector and the
-    firms with open vacancies per sector.
+    expressions). A sector with seekers and firms with open vacancies gets a
+    random order of those firms: ``perm_start`` (length ``n_sectors + 1``)
+    delimits each sector's part of the concatenated permutations (empty for
+    the other sectors), as :func:`fill_by_sector` takes them.
     """
     m = seeking.size
     target = np.empty(m, dtype=np.int64)
@@ -246,9 +248,11 @@ def search_targets(seeking: np.ndarray, credential: np.ndarray, skill: np.ndarra
         key[k] = -skill[i] - 0.3 * c
     open_firms = np.zeros(n_sectors, dtype=np.int64)
     for f in range(firm_sector.size):
-        if vacancies[f] > 0:
-            open_firms[firm_sector[f]] += 1
-    return target, key, seekers, open_firms
+        open_firms[firm_sector[f]] += vacancies[f] > 0
+    perm_start = np.zeros(n_sectors + 1, dtype=np.int64)
+    for s in range(n_sectors):
+        perm_start[s + 1] = perm_start[s] + (open_firms[s] if seekers[s] > 0 else 0)
+    return target, key, perm_start
 
 
 @njit
