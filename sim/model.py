@@ -729,9 +729,11 @@ class ConsortiumModel(Model):
     # ------------------------------------------------------------------ June
     def _graduation(self) -> None:
         self._measure_one_year_out()
+        # the oldest cohort leaves the records before the new one is added (the same rows as after: it
+        # is 24 months out either way; the graduates' arrays then move one cohort, not two)
+        self._turnover_drop_old()
         self._close_placements()
         self._hire_graduates()
-        self._turnover_drop_old()
         self._sync_tie_strengths()
 
     def _close_placements(self) -> None:

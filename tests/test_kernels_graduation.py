@@ -339,3 +339,31 @@ def test_placement_claims_and_accounts(seed, n, with_retained):
                             engagement, project_value, retained, hiring)
     assert got[0].tobytes() == acc_public.tobytes() and got[1].tobytes() == realised_net.tobytes()
     assert got[2].tobytes() == value.tobytes() and got[3] == losing
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.sampled_from(["oldest", "random", "none", "all"])), max_size=12))
+def test_graduates_append_and_keep_equal_plain_arrays(ops):
+    """Graduates keeps each field a window of a buffer: the rows equal plain concatenation and masking."""
+    from sim.students import Graduates
+
+    rng = np.random.default_rng(len(ops))
+    g, plain = Graduates(), {f: getattr(Graduates(), f) for f in Graduates.fields}
+    step, version, dropped = 0, 0, 0
+    for size, how in ops:
+        cohort = {f: (rng.random(size) < 0.5) if plain[f].dtype == bool else
+                  (rng.random(size) if plain[f].dtype.kind == "f" else rng.integers(-1, 50, size)) for f in g.fields}
+        cohort["grad_step"] = np.full(size, step, dtype=np.int64)
+        g.append(**cohort)
+        plain = {f: np.concatenate([plain[f], cohort[f]]) for f in g.fields}
+        n = plain["school"].size
+        mask = {"oldest": plain["grad_step"] > step - 3, "random": rng.random(n) < 0.6,
+                "none": np.ones(n, dtype=bool), "all": np.zeros(n, dtype=bool)}[how]
+        g.keep(mask)
+        plain = {f: plain[f][mask] for f in g.fields}
+        g.employer[:1] = 7  # in-place edits (as turnover makes) stay with the rows
+        plain["employer"][:1] = 7
+        version, dropped, step = version + 2, dropped + int((~mask).sum()), step + 1
+        for f in g.fields:
+            assert np.array_equal(getattr(g, f), plain[f]) and getattr(g, f).dtype == plain[f].dtype, f
+        assert g.version == version and g.dropped == dropped and len(g) == plain["school"].size
