@@ -761,7 +761,7 @@ class ConsortiumModel(Model):
             float(p["firms.reputation_value_anchor"]), float(p["firms.reputation_value_sme"]), fs.engagement,
             fs.project_value_year, np.zeros(fs.n, dtype=np.int64) if retained is None else retained,
             eco.hiring_cost(self._placement_terms, fs.wage))
-        self._held["hosts_losing_money_share"] = losing
+        self._held["hosts_losing_money_share"] = float(losing)
 
     def _hire_graduates(self) -> None:
         fs, fy, rng = self.firm_state, self.final_year, self.rng
