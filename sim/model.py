@@ -748,7 +748,7 @@ class ConsortiumModel(Model):
         deep = fs.engagement == 2
         if deep.any() and p["policy.tax_credit.investment_offset"] > 0:
             terms = self._placement_terms if hasattr(self, "_placement_terms") else self.slot_terms()
-            investment = self._deep_fixed + fs.hosted * (eco.monthly_cost(terms, fs.wage, 2) - terms.pay_floor * fs.wage) * terms.months
+            investment = self._deep_fixed + fs.hosted * self._deep_slot_investment(terms) * terms.months
             credit = eco.tax_credit(p["policy.tax_credit.investment_offset"], investment, fs.liability,
                                     p["policy.tax_credit.refundable"])
             idx = (deep & (credit > 0)).nonzero()[0]
@@ -762,6 +762,14 @@ class ConsortiumModel(Model):
             fs.project_value_year, np.zeros(fs.n, dtype=np.int64) if retained is None else retained,
             eco.hiring_cost(self._placement_terms, fs.wage))
         self._held["hosts_losing_money_share"] = float(losing)
+
+    def _deep_slot_investment(self, terms: eco.SlotTerms) -> np.ndarray:
+        """Monthly cost of a deep trainee above the pay floor, per firm; kept while the terms and wages are unchanged."""
+        fs = self.firm_state
+        c = getattr(self, "_deep_slot_investment_cache", None)
+        if c is None or c[0] != terms or c[1] is not fs.wage:
+            c = self._deep_slot_investment_cache = (terms, fs.wage, eco.monthly_cost(terms, fs.wage, 2) - terms.pay_floor * fs.wage)
+        return c[2]
 
     def _hire_graduates(self) -> None:
         fs, fy, rng = self.firm_state, self.final_year, self.rng
@@ -824,9 +832,9 @@ class ConsortiumModel(Model):
         self.graduates.append(
             school=fy.school, sector=fy.sector, skill=skill, credential=cred, host=host, host_level=fy.host_level,
             real_training=fy.real_training, employer=employer, wage=wage,
-            grad_step=np.full(n, self.steps, dtype=np.int64), offered=offered, poached=poached,
-            first_employer=employer.copy(),
-            left_first_step=np.full(n, -1, dtype=np.int64),
+            grad_step=np.broadcast_to(np.int64(self.steps), n), offered=offered, poached=poached,
+            first_employer=employer,  # append copies each column
+            left_first_step=np.broadcast_to(np.int64(-1), n),
         )
         self._latest_grad_step = self.steps
         self.final_year = None
