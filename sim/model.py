@@ -807,10 +807,11 @@ class ConsortiumModel(Model):
             host_w = self._host_wages(mt)
             coastal = np.array([lm.coastal_wage(mt, market, 0.0), lm.coastal_wage(mt, market, 1.0)])
             u_out = rng.random(idx.size)
-            out_w = lm.outside_wage(mt, np.full(idx.size, market), skill[idx], cred[idx].astype(float))
+            market_w = np.full(idx.size, market)
+            out_w = lm.outside_wage(mt, market_w, skill[idx], cred[idx].astype(float))
             has_out, alt, hw, level = kg.offer_alternatives(idx, host, cred, fy.host_level, u_out, p_out, out_w,
                                                             coastal, host_w)
-            p_accept = lm.acceptance_probability(mt, hw, alt, np.full(idx.size, market), level)
+            p_accept = lm.acceptance_probability(mt, hw, alt, market_w, level)
             n_taken, movers = kg.accept_offers(idx, host, cred, rng.random(idx.size), p_accept, has_out, out_w,
                                                coastal, hw, employer, wage, vac)
             # declined for a local competitor: hired away by a firm that did not train them
