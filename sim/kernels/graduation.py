@@ -85,7 +85,7 @@ def offer_candidates(host: np.ndarray, u_want: np.ndarray, production_motive: np
     n = host.size
     cand = np.empty(n, dtype=np.int64)
     m = 0
-    for i in range(n):
+    for i in range(n if production_motive.size else 0):  # without firms nobody was hosted
         h = host[i]
         rate = rate_production if production_motive[max(h, 0)] else rate_investment
         cand[m] = i
@@ -115,7 +115,7 @@ def offers(cand: np.ndarray, order: np.ndarray, host: np.ndarray, vacancies: np.
         ok = made[h] < vacancies[h]
         offered[i] = ok
         made[h] += ok
-    out = np.empty(cand.size, dtype=np.int64)
+    out = np.empty(cand.size + 1, dtype=np.int64)  # every index is written: one slot past the offered
     m = 0
     for i in range(n):
         out[m] = i
