@@ -45,9 +45,10 @@ from sim.consortium import Consortium
 from sim.firms import SME, AnchorFirm, FirmState, decide, slot_numbers
 from sim.government import Government
 from sim.indicators import NAMES
+from sim.kernels import graduation as kg
 from sim.kernels import turnover as kturnover
 from sim.scenario import Scenario
-from sim.sorting import argsort_stable, lexsort2
+from sim.sorting import argsort_stable
 from sim.students import Enrolment, FinalYear, Graduates
 
 GRADUATION_MONTH = 9
@@ -751,45 +752,47 @@ class ConsortiumModel(Model):
     # ------------------------------------------------------------------ June
     def _graduation(self) -> None:
         self._measure_one_year_out()
+        # the oldest cohort leaves the records before the new one is added (the same rows as after: it
+        # is 24 months out either way; the graduates' arrays then move one cohort, not two)
+        self._turnover_drop_old()
         self._close_placements()
         self._hire_graduates()
-        self._turnover_drop_old()
         self._sync_tie_strengths()
 
     def _close_placements(self) -> None:
-        fs, gov = self.firm_state, self.government
-        hosts = fs.hosted > 0
-        rate = self.subsidy_rate_for(fs.is_anchor)
-        fixed = self._deep_fixed + np.where(hosts, self._host_fixed, 0.0)
-        claim = rate * (fs.acc_cost + fixed)
-        claimants = (claim > 0).nonzero()[0]
+        fs, gov, p = self.firm_state, self.government, self.p
+        fixed, claim, claimants = kg.placement_claims(fs.hosted, fs.acc_cost, self._deep_fixed, self._host_fixed,
+                                                      self.subsidy_rate_for(fs.is_anchor))
         approved = np.zeros(fs.n)
         if claimants.size:
             approved[claimants] = gov.claim(claimants, claim[claimants])
-        placement_part = np.divide(fs.acc_cost, fs.acc_cost + fixed, out=np.zeros(fs.n),
-                                   where=(fs.acc_cost + fixed) > 0)
-        fs.acc_public = approved * placement_part
         # tax credit for certified deep partners (产教融合型企业)
+        credits = np.zeros(fs.n)
         deep = fs.engagement == 2
-        if deep.any() and self.p["policy.tax_credit.investment_offset"] > 0:
+        if deep.any() and p["policy.tax_credit.investment_offset"] > 0:
             terms = self._placement_terms if hasattr(self, "_placement_terms") else self.slot_terms()
-            investment = self._deep_fixed + fs.hosted * (eco.monthly_cost(terms, fs.wage, 2) - terms.pay_floor * fs.wage) * terms.months
-            credit = eco.tax_credit(self.p["policy.tax_credit.investment_offset"], investment, fs.liability,
-                                    self.p["policy.tax_credit.refundable"])
+            investment = self._deep_fixed + fs.hosted * self._deep_slot_investment(terms) * terms.months
+            credit = eco.tax_credit(p["policy.tax_credit.investment_offset"], investment, fs.liability,
+                                    p["policy.tax_credit.refundable"])
             idx = (deep & (credit > 0)).nonzero()[0]
             gov.grant_credits(idx, credit[idx])
-        net_benefit = fs.acc_output - fs.acc_cost + fs.acc_public
-        fs.realised_net = np.where(hosts, net_benefit / np.maximum(fs.hosted, 1), np.nan)
-        # the year's realised value of the firm's engagement (what imitation compares)
-        credits = np.zeros(fs.n)
-        if deep.any() and self.p["policy.tax_credit.investment_offset"] > 0:
             credits[idx] = credit[idx]
-        reputation = np.where(fs.is_anchor, self.p["firms.reputation_value_anchor"],
-                              self.p["firms.reputation_value_sme"]) * fs.engagement * fs.hosted
-        retained = getattr(self, "_retained_count", np.zeros(fs.n))
-        fs.realised_value = (net_benefit - fixed + approved * (1.0 - placement_part) + credits + reputation
-                             + fs.project_value_year + retained * eco.hiring_cost(self._placement_terms, fs.wage))
-        self._held["hosts_losing_money_share"] = float((net_benefit[hosts] < 0).mean()) if hosts.any() else 0.0
+        # the year's realised value of the firm's engagement (what imitation compares)
+        retained = getattr(self, "_retained_count", None)
+        fs.acc_public, fs.realised_net, fs.realised_value, losing = kg.close_accounts(
+            fs.hosted, fs.acc_output, fs.acc_cost, fixed, approved, credits, fs.is_anchor,
+            float(p["firms.reputation_value_anchor"]), float(p["firms.reputation_value_sme"]), fs.engagement,
+            fs.project_value_year, np.zeros(fs.n, dtype=np.int64) if retained is None else retained,
+            eco.hiring_cost(self._placement_terms, fs.wage))
+        self._held["hosts_losing_money_share"] = float(losing)
+
+    def _deep_slot_investment(self, terms: eco.SlotTerms) -> np.ndarray:
+        """Monthly cost of a deep trainee above the pay floor, per firm; kept while the terms and wages are unchanged."""
+        fs = self.firm_state
+        c = getattr(self, "_deep_slot_investment_cache", None)
+        if c is None or c[0] != terms or c[1] is not fs.wage:
+            c = self._deep_slot_investment_cache = (terms, fs.wage, eco.monthly_cost(terms, fs.wage, 2) - terms.pay_floor * fs.wage)
+        return c[2]
 
     def _hire_graduates(self) -> None:
         fs, fy, rng = self.firm_state, self.final_year, self.rng
@@ -801,100 +804,79 @@ class ConsortiumModel(Model):
             return
         if fs.n == 0:
             fy.host[:] = -1
-        host = fy.host
-        hosted = host >= 0
-        h = np.maximum(host, 0) if fs.n else np.zeros(n, dtype=np.int64)
-        # credentials
-        thresh = self.p["students.credential_threshold"]
-        mode = self.p["policy.credential.mode"]
-        if mode == "portable":
-            cred = fy.skill >= thresh
-        elif mode == "employer_ladder" and fs.n:
-            cred = hosted & fs.on_ladder[h] & (fy.skill >= thresh)
-        else:
-            cred = np.zeros(n, dtype=bool)
-        # by level: deep hosts certify more of their trainees than shallow ones (pooled share where a level hosted none)
-        belief = np.full(3, float(cred[hosted].mean()) if hosted.any() else 0.0)
-        for level in (1, 2):
-            at = hosted & (fy.host_level == level)
-            if at.any():
-                belief[level] = cred[at].mean()
-        self.credential_share_belief = belief
+        host, skill = fy.host, fy.skill
+        # credentials; by level, deep hosts certify more of their trainees than shallow ones
+        # (the pooled share where a level hosted none)
+        cred, self.credential_share_belief, n_hosted = kg.credentials(
+            kg.CREDENTIAL_MODE.get(self.p["policy.credential.mode"], 0), skill, host, fy.host_level, fs.on_ladder,
+            float(self.p["students.credential_threshold"]))
         vac = fs.vacancies.copy()
         employer = np.full(n, -1, dtype=np.int64)
         wage = np.zeros(n)
         offered = np.zeros(n, dtype=bool)
         poached = np.zeros(n, dtype=bool)
         # 1. hosts offer to their best trainees, up to vacancies
-        if hosted.any() and fs.n:
-            rate = np.where(fs.production_motive, lm.OFFER_RATE[True], lm.OFFER_RATE[False])
-            want = rng.random(n) < rate[h]
-            cand = (hosted & want).nonzero()[0]
-            cand = cand[lexsort2(-fy.skill[cand], host[cand])]
-            rank = _rank_within(host[cand])
-            offered[cand[rank < vac[host[cand]]]] = True
+        idx = np.zeros(0, dtype=np.int64)
+        if n_hosted and fs.n:
+            idx = _offers(rng, host, skill, fs.production_motive, vac)
+            offered[idx] = True
         # 2. offered graduates compare with a competitor's offer and leaving the city
-        idx = offered.nonzero()[0]
         market = self.market_wage
+        n_taken = 0
         if idx.size:
-            f = host[idx]
-            on_ladder = (fs.on_ladder[f] & cred[idx]).astype(float)
-            p_out = lm.outside_offer_probability(mt, fs.competitors[f], cred[idx].astype(float))
-            has_out = rng.random(idx.size) < p_out
-            out_w = lm.outside_wage(mt, np.full(idx.size, market), fy.skill[idx], cred[idx].astype(float))
-            coastal = lm.coastal_wage(mt, market, cred[idx].astype(float))
-            alt = np.where(has_out, np.maximum(out_w, coastal), coastal)
-            hw = lm.host_wage(mt, fs.wage[f], on_ladder, cred[idx].astype(float))
-            accept = rng.random(idx.size) < lm.acceptance_probability(mt, hw, alt, np.full(idx.size, market), fy.host_level[idx])
-            employer[idx[accept]] = f[accept]
-            wage[idx[accept]] = hw[accept]
-            np.subtract.at(vac, f[accept], 1)
+            # elementwise in (credential, firm): tabled for credential 0 and 1 over the firms
+            p_out = self._memo("grad:outside_offer", (mt, fs.competitors), lambda: np.stack(
+                [lm.outside_offer_probability(mt, fs.competitors, c) for c in (0.0, 1.0)]))
+            host_w = self._host_wages(mt)
+            coastal = np.array([lm.coastal_wage(mt, market, 0.0), lm.coastal_wage(mt, market, 1.0)])
+            u_out = rng.random(idx.size)
+            market_w = np.full(idx.size, market)
+            out_w = lm.outside_wage(mt, market_w, skill[idx], cred[idx].astype(float))
+            has_out, alt, hw, level = kg.offer_alternatives(idx, host, cred, fy.host_level, u_out, p_out, out_w,
+                                                            coastal, host_w)
+            p_accept = lm.acceptance_probability(mt, hw, alt, market_w, level)
+            n_taken, movers = kg.accept_offers(idx, host, cred, rng.random(idx.size), p_accept, has_out, out_w,
+                                               coastal, hw, employer, wage, vac)
             # declined for a local competitor: hired away by a firm that did not train them
-            local = ~accept & has_out & (out_w >= coastal)
-            movers = idx[local]
             if movers.size:
-                dest = self._competitor_of(host[movers])
+                moving = idx[movers]
+                dest = self._competitor_of(host[moving])
                 okd = _within_vacancies(dest, vac)
-                employer[movers[okd]] = dest[okd]
-                wage[movers[okd]] = out_w[local][okd]
-                poached[movers[okd]] = True
+                employer[moving[okd]] = dest[okd]
+                wage[moving[okd]] = out_w[movers][okd]
+                poached[moving[okd]] = True
                 np.subtract.at(vac, dest[okd], 1)
+                n_taken += int(okd.sum())
         # 3. open market: the rest search by sector; a share land in another sector (mismatch).
         # Transparency and credentials make graduates visible and matched to their own sector.
-        seeking = (employer < 0).nonzero()[0]
-        seen = 0.5 + 0.5 * mt.transparency + 0.2 * cred[seeking]
-        seeking = seeking[rng.random(seeking.size) < np.clip(seen, 0, 1)]
-        own = rng.random(seeking.size) < np.clip(OWN_SECTOR_SEARCH + 0.3 * mt.transparency + 0.1 * cred[seeking], 0, 1)
-        target = np.where(own, fy.sector[seeking], rng.integers(0, len(self.sectors), size=seeking.size))
-        order = argsort_stable(-fy.skill[seeking] - 0.3 * cred[seeking])
-        seeking, target = seeking[order], target[order]
-        # by target sector, in skill order within each (a stable sort by sector keeps that order)
-        by_sector = argsort_stable(target)
-        bounds = np.searchsorted(target[by_sector], np.arange(len(self.sectors) + 1)).tolist()
-        hired, hired_by = [], []
-        for k in range(len(self.sectors)):
-            g = seeking[by_sector[bounds[k]:bounds[k + 1]]]
-            firms_k = ((fs.sector == k) & (vac > 0)).nonzero()[0]
-            if g.size == 0 or firms_k.size == 0:
-                continue
-            firms_k = firms_k[rng.permutation(firms_k.size)]
-            fi, gj, amount = plc.interval_match(vac[firms_k], np.ones(g.size, dtype=np.int64))
-            hired.append(g[gj])
-            hired_by.append(firms_k[fi])
-            np.subtract.at(vac, firms_k[fi], amount)
-        if hired:  # wages elementwise, so computed once for every sector
-            hired, hired_by = np.concatenate(hired), np.concatenate(hired_by)
-            employer[hired] = hired_by
-            wage[hired] = lm.outside_wage(mt, fs.wage[hired_by], fy.skill[hired], cred[hired].astype(float))
+        hired, hired_by = _open_market(rng, mt.transparency, employer, cred, skill, fy.sector, n - n_taken, fs.sector,
+                                       vac, len(self.sectors))
+        if hired.size:  # wages elementwise, so computed once for every sector
+            wage[hired] = lm.outside_wage(mt, fs.wage[hired_by], skill[hired], cred[hired].astype(float))
         self.graduates.append(
-            school=fy.school, sector=fy.sector, skill=fy.skill, credential=cred, host=host, host_level=fy.host_level,
+            school=fy.school, sector=fy.sector, skill=skill, credential=cred, host=host, host_level=fy.host_level,
             real_training=fy.real_training, employer=employer, wage=wage,
-            grad_step=np.full(n, self.steps, dtype=np.int64), offered=offered, poached=poached,
-            first_employer=employer.copy(),
-            left_first_step=np.full(n, -1, dtype=np.int64),
+            grad_step=np.broadcast_to(np.int64(self.steps), n), offered=offered, poached=poached,
+            first_employer=employer,  # append copies each column
+            left_first_step=np.broadcast_to(np.int64(-1), n),
         )
         self._latest_grad_step = self.steps
         self.final_year = None
+
+    def _host_wages(self, mt: lm.MarketTerms) -> np.ndarray:
+        """The wage each firm pays a retained graduate without and with a credential (rows 0, 1).
+
+        Recomputed only when the market terms, wages or pay ladders change
+        (the ladders are re-chosen each September, mostly the same).
+        """
+        fs = self.firm_state
+        c = getattr(self, "_host_wages_cache", None)
+        if c is not None and c[0] == mt and c[1] is fs.wage and np.array_equal(c[2], fs.on_ladder):
+            return c[3]
+        value = np.stack([lm.host_wage(mt, fs.wage, np.zeros(fs.n), 0.0),
+                          lm.host_wage(mt, fs.wage, fs.on_ladder.astype(float), 1.0)])
+        self._host_wages_cache = (mt, fs.wage, fs.on_ladder.copy(), value)
+        return value
 
     def _competitor_of(self, firms: np.ndarray) -> np.ndarray:
         """A random same-sector competitor of each firm (-1 if it has none)."""
@@ -1009,34 +991,42 @@ class ConsortiumModel(Model):
         g, fs = self.graduates, self.firm_state
         if not len(g):
             return
-        cohort = g.grad_step == self.steps - MONTHS
-        trained = cohort & (g.host >= 0)
-        if not trained.any():
+        n_trained, n_stayed, n_poached, n_tr, n_st, level_hosted = kg.one_year_out(
+            g.grad_step, g.host, g.employer, g.poached, g.host_level, self.steps - MONTHS, fs.n)
+        if not n_trained:
             return
-        stayed = trained & (g.employer == g.host)
-        self._held["retention_rate"] = float(stayed.sum() / trained.sum())
-        self._held["poaching_rate"] = float(g.poached[trained].sum() / trained.sum())
+        self._held["retention_rate"] = float(n_stayed / n_trained)
+        self._held["poaching_rate"] = float(n_poached / n_trained)
         self._measured_retention = True
-        # per-host realised vs expected retention, for the belief update
-        hosts = g.host[trained]
-        n_tr = np.bincount(hosts, minlength=fs.n)
-        n_st = np.bincount(g.host[stayed], minlength=fs.n)
-        realised = np.divide(n_st, n_tr, out=np.zeros(fs.n), where=n_tr > 0)
-        mt = self.market_terms()
-        # compare with what the firm expected at the level it hosted at
-        level_hosted = np.zeros(fs.n, dtype=np.int64)
-        np.maximum.at(level_hosted, hosts, g.host_level[trained])
-        expected_at = {
-            level: lm.expected_retention(
-                mt, wage=fs.wage, market_wage=self.market_wage, competitors=fs.competitors,
-                production_motive=fs.production_motive, level=level, on_ladder=fs.on_ladder.astype(float),
-                offer_capacity=fs.vacancies / np.maximum(fs.slots, 1), credential_share=float(self.credential_share_belief[level]))
-            for level in (1, 2)
-        }
-        expected = np.where(level_hosted == 2, expected_at[2], expected_at[1])
-        ratio = np.divide(realised, expected, out=np.ones(fs.n), where=expected > 1e-6)
-        self._retention_ratio = (np.clip(ratio, 0.1, 3.0), n_tr > 0)
+        # per-host realised vs expected retention (at the level it hosted at), for the belief update
+        accept, survival = self._retention_given_offer()
+        ratio = kg.retention_ratio(n_tr, n_st, level_hosted, fs.vacancies, fs.slots, fs.production_motive,
+                                   lm.OFFER_RATE[True], lm.OFFER_RATE[False], accept, survival)
+        self._retention_ratio = (ratio, n_tr > 0)
         self._retained_count = n_st
+
+    def _retention_given_offer(self) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`_acceptance_and_survival` at levels 1 and 2 (rows), for every firm.
+
+        Recomputed only when an input changes: the market terms, wages,
+        competitors, pay ladders or the credential share believed at a level;
+        the offer part of the expected retention (vacancies) changes yearly and
+        is left to :func:`sim.kernels.graduation.retention_ratio`.
+        """
+        fs = self.firm_state
+        shares = (float(self.credential_share_belief[1]), float(self.credential_share_belief[2]))
+        mt, market = self.market_terms(), self.market_wage
+        c = getattr(self, "_retention_given_offer_cache", None)
+        if c is not None and c[0] == (mt, market, shares) and c[1] is fs.wage and c[2] is fs.competitors \
+                and np.array_equal(c[3], fs.on_ladder):
+            return c[4]
+        on_ladder = fs.on_ladder.astype(float)
+        parts = [_acceptance_and_survival(mt, wage=fs.wage, market_wage=market, competitors=fs.competitors,
+                                          level=level, on_ladder=on_ladder, credential_share=share)
+                 for level, share in zip((1, 2), shares, strict=True)]
+        value = (np.stack([parts[0][0], parts[1][0]]), np.stack([parts[0][1], parts[1][1]]))
+        self._retention_given_offer_cache = ((mt, market, shares), fs.wage, fs.competitors, fs.on_ladder.copy(), value)
+        return value
 
     # ------------------------------------------------------------------ indicators
     def _update_indicators(self) -> None:
@@ -1139,25 +1129,69 @@ class _IndicatorCollector(DataCollector):
             values.append(getattr(model, attr, None))
 
 
+def _offers(rng: np.random.Generator, host: np.ndarray, skill: np.ndarray, production_motive: np.ndarray,
+            vacancies: np.ndarray) -> np.ndarray:
+    """Graduates offered a job by their host, ascending: each host's most skilled trainees it wants, up to its vacancies.
+
+    A host wants each trainee with its motive's offer rate (one draw per graduate).
+    """
+    cand, key = kg.offer_candidates(host, rng.random(host.size), production_motive, lm.OFFER_RATE[True],
+                                    lm.OFFER_RATE[False], skill)
+    return kg.offers(cand, argsort_stable(key), host, vacancies, host.size)
+
+
+def _open_market(rng: np.random.Generator, transparency: float, employer: np.ndarray, credential: np.ndarray,
+                 skill: np.ndarray, sector: np.ndarray, n_seeking: int, firm_sector: np.ndarray, vacancies: np.ndarray,
+                 n_sectors: int) -> tuple[np.ndarray, np.ndarray]:
+    """The graduates without a job (``n_seeking`` of them) search the open market: ``(hired, hired_by)``.
+
+    A seeker is visible to employers with a chance rising with transparency and
+    a credential, searches in the sector trained for (else a random one) with
+    a chance rising likewise, and the seekers of a sector, best first (skill,
+    plus a credential), fill its firms' open vacancies, the firms taken in a
+    random order. Sets ``employer`` and ``vacancies`` in place.
+    """
+    p_seen = [min(max(0.5 + 0.5 * transparency + 0.2 * c, 0.0), 1.0) for c in (0.0, 1.0)]
+    seeking = kg.visible_seekers(employer, credential, rng.random(n_seeking), np.array(p_seen))
+    p_own = [min(max(OWN_SECTOR_SEARCH + 0.3 * transparency + 0.1 * c, 0.0), 1.0) for c in (0.0, 1.0)]
+    u_own = rng.random(seeking.size)
+    target, key, perm_start = kg.search_targets(
+        seeking, credential, skill, sector, u_own, np.array(p_own), rng.integers(0, n_sectors, size=seeking.size),
+        firm_sector, vacancies, n_sectors)
+    # the firms of a sector in a random order, drawn where it has seekers and open firms
+    bounds = perm_start.tolist()
+    perm = np.empty(bounds[-1], dtype=np.int64)
+    for k in range(n_sectors):
+        if bounds[k + 1] > bounds[k]:
+            perm[bounds[k]:bounds[k + 1]] = rng.permutation(bounds[k + 1] - bounds[k])
+    return kg.fill_by_sector(seeking, argsort_stable(key), target, firm_sector, vacancies, perm, perm_start, employer)
+
+
 def _within_vacancies(dest: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
     """Which moves to firm ``dest`` fit its open vacancies (first come, first served; -1 never fits)."""
-    ok = np.zeros(dest.size, dtype=bool)
-    cand = (dest >= 0).nonzero()[0]
-    if cand.size:
-        order = cand[argsort_stable(dest[cand])]
-        rank = _rank_within(dest[order])
-        ok[order[rank < vacancies[dest[order]]]] = True
-    return ok
+    return kg.first_come(np.asarray(dest, dtype=np.int64), np.asarray(vacancies, dtype=np.int64))
 
 
-def _rank_within(groups: np.ndarray) -> np.ndarray:
-    """0-based rank of each element within its run of equal, sorted ``groups``."""
-    if groups.size == 0:
-        return groups
-    change = np.concatenate([[True], groups[1:] != groups[:-1]])
-    start_idx = change.nonzero()[0]
-    run_id = np.cumsum(change) - 1
-    return np.arange(groups.size) - start_idx[run_id]
+def _acceptance_and_survival(terms: lm.MarketTerms, *, wage: np.ndarray, market_wage: float, competitors: np.ndarray,
+                             level: int, on_ladder: np.ndarray, credential_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sim.labour_market.expected_retention` without its offer factor: ``(accept, survival)``.
+
+    ``expected_retention = p_offer * accept * survival``, computed in that
+    order (the same bits; tested): the offer part changes with each year's
+    vacancies, the rest only with the market terms, wages, competitors, pay
+    ladders and the credential share, so the model keeps it between years.
+    """
+    n = len(wage)
+    lvl = np.full(n, level)
+    cred = np.full(n, credential_share)
+    p_out = lm.outside_offer_probability(terms, competitors, cred)
+    hw = lm.host_wage(terms, wage, on_ladder, cred)
+    coastal = lm.coastal_wage(terms, market_wage, cred)
+    local = np.maximum(lm.outside_wage(terms, market_wage, np.ones(n), cred), coastal)
+    accept = (1 - p_out) * lm.acceptance_probability(terms, hw, coastal, market_wage, lvl) \
+        + p_out * lm.acceptance_probability(terms, hw, local, market_wage, lvl)
+    quit, poach = lm.monthly_hazards(terms, competitors, on_ladder, lvl, cred)
+    return accept, (1.0 - quit - poach).clip(0, 1) ** 12
 
 
 __all__ = ["ConsortiumModel"]

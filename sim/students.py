@@ -154,8 +154,9 @@ class Graduates:
     dropped: int = 0  # graduates no longer tracked
     #: bumped whenever graduates are added or dropped (caches keyed on it know the rows changed)
     version: int = field(default=0, compare=False)
-    # each field is a view of the first len(self) rows of a buffer with spare room, so that adding
-    # a cohort copies the cohort, not every tracked graduate
+    # each field is a window ``buf[lo:lo + len(self)]`` of a buffer with spare room (``_buf[field] = (buf,
+    # lo)``): adding a cohort copies the cohort into the room after the window, dropping the oldest rows
+    # moves the window's start, and the rows are moved to the front only when the room runs out
     _buf: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
@@ -167,14 +168,17 @@ class Graduates:
         for f in self.fields:
             cur, new = getattr(self, f), np.asarray(cols[f])
             need = n + new.size
-            buf = self._buf.get(f)
-            dtype = np.result_type(cur.dtype, new.dtype)
+            buf, lo = self._buf.get(f, (None, 0))
+            dtype = cur.dtype if cur.dtype == new.dtype else np.result_type(cur.dtype, new.dtype)
             if buf is None or cur.base is not buf or buf.size < need or buf.dtype != dtype:
-                buf = np.empty(max(need + need // 2, 64), dtype=dtype)
+                buf, lo = np.empty(max(need + need // 2, 64), dtype=dtype), 0
                 buf[:n] = cur
-                self._buf[f] = buf
-            buf[n:need] = new
-            setattr(self, f, buf[:need])
+            elif lo + need > buf.size:  # no room after the window: move it to the front
+                buf[:n] = cur
+                lo = 0
+            buf[lo + n:lo + need] = new
+            self._buf[f] = (buf, lo)
+            setattr(self, f, buf[lo:lo + need])
         self.version += 1
 
     def keep(self, mask: np.ndarray) -> None:
@@ -186,10 +190,15 @@ class Graduates:
         tail = k == mask.size - start  # the dropped are the oldest rows, at the front
         for f in self.fields:
             cur = getattr(self, f)
-            buf = self._buf.get(f)
+            buf, lo = self._buf.get(f, (None, 0))
             if buf is None or cur.base is not buf:
                 setattr(self, f, cur[mask])
                 continue
-            buf[:k] = cur[start:] if tail else cur[mask]
-            setattr(self, f, buf[:k])
+            if tail:  # the window starts later
+                lo += start
+            else:
+                buf[:k] = cur[mask]
+                lo = 0
+            self._buf[f] = (buf, lo)
+            setattr(self, f, buf[lo:lo + k])
         self.version += 1
