@@ -602,22 +602,15 @@ class ConsortiumModel(Model):
                                         self.consortium.search_reach())
         if len(new):
             self._add_ties(new[:, 0], new[:, 1])
+        # host per student, then per student and per host what the placement makes of it (one compiled pass)
         fy.host = plc.assign_students(allocations, fy.school, fy.sector, k, fs.sector)
-        placed = fy.host >= 0
-        fy.host_level = np.where(placed, fs.engagement[np.maximum(fy.host, 0)], 0)
         terms = self._placement_terms
-        mentor = np.asarray(terms.mentor_days)[fy.host_level]
-        h = np.maximum(fy.host, 0)
-        r = plc.realism(fy.host_level, mentor, ss.equipment[fy.school], ss.lag[fy.school, fy.sector],
-                        fs.production_motive[h], ss.effort[fy.school])
-        fy.real_training = placed & (self.rng.random(len(fy)) < r)
-        fy.skill = fy.skill + np.where(placed, np.where(fy.real_training, self.p["students.real_training_skill_gain"],
-                                                        self.p["students.odd_job_skill_gain"]), 0.0)
-        fs.hosted = np.bincount(fy.host[placed], minlength=fs.n).astype(np.int64)
-        # trainee quality per host: preparation and real training share
-        q = sch.preparation_quality(ss)[fy.school, fy.sector] * np.where(fy.real_training, 1.0, ODD_JOB_OUTPUT)
-        qsum = np.bincount(fy.host[placed], weights=q[placed], minlength=fs.n)
-        self._host_quality = np.divide(qsum, fs.hosted, out=np.ones(fs.n), where=fs.hosted > 0)
+        fy.host_level, fy.real_training, fy.skill, fs.hosted, self._host_quality, n_placed, n_real = \
+            plc.placement_outcomes(fy.host, fy.school, fy.sector, fy.skill, self.rng.random(len(fy)), fs.engagement,
+                                  np.asarray(terms.mentor_days, dtype=np.float64), ss.equipment, ss.lag,
+                                  fs.production_motive, ss.effort, sch.preparation_quality(ss),
+                                  float(self.p["students.real_training_skill_gain"]),
+                                  float(self.p["students.odd_job_skill_gain"]), ODD_JOB_OUTPUT, fs.n)
         self._realised_productivity = fs.productivity * np.exp(0.15 * self.rng.standard_normal(fs.n))
         hosts = fs.hosted > 0
         lvl = fs.engagement
@@ -626,12 +619,13 @@ class ConsortiumModel(Model):
         fs.predicted_output = np.where(hosts, expected_out * fs.hosted * fs.belief_productivity, 0.0)
         fs.acc_cost += fs.hosted * eco.upfront_cost(terms)
         self._mark_active(allocations.school, allocations.firm)
+        n_slots = int(slots.sum())
         self._last_round = plc.RoundResult(
-            slots_offered=int(slots.sum()), slots_filled=int(placed.sum()), students_needing=len(fy),
-            students_placed=int(placed.sum()), real_training=int(fy.real_training.sum()), new_ties=len(new))
-        self._held["placement_quality"] = fy.real_training.sum() / placed.sum() if placed.any() else 0.0
-        self._held["unfilled_placement_slots"] = float(slots.sum() - placed.sum())
-        self._held["unplaced_students"] = float(len(fy) - placed.sum())
+            slots_offered=n_slots, slots_filled=n_placed, students_needing=len(fy),
+            students_placed=n_placed, real_training=n_real, new_ties=len(new))
+        self._held["placement_quality"] = np.int64(n_real) / np.int64(n_placed) if n_placed else 0.0
+        self._held["unfilled_placement_slots"] = float(n_slots - n_placed)
+        self._held["unplaced_students"] = float(len(fy) - n_placed)
 
     def _mark_active(self, schools: np.ndarray, firms: np.ndarray) -> None:
         if schools.size == 0 or len(self.ties) == 0:

@@ -1,0 +1,338 @@
+"""Kernels of the placement round and the monthly joint projects (bit-identical to the numpy code they replace).
+
+The placement round matches ~5,000 final-year students to ~300 firms' slots
+once a year, and joint projects draw bottlenecks every month. In numpy both
+are chains of small array calls; here each chain is one compiled pass. No
+kernel draws random numbers: the caller draws them with the model's generator,
+in the same sizes and order as before, and passes them in. No kernel computes a
+transcendental function. Reference formulations (the numpy code each replaces)
+are in tests/test_kernels_placement.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.jit import njit
+
+_KEY = np.int64(1) << np.int64(32)  # as sim.network.tie_key
+
+
+@njit
+def _fmin(a: float, b: float) -> float:
+    """``np.minimum`` of two floats (NaN propagates)."""
+    if a != a:
+        return a
+    return a if a <= b else b
+
+
+@njit
+def _fmax(a: float, b: float) -> float:
+    """``np.maximum`` of two floats (NaN propagates)."""
+    if a != a:
+        return a
+    return a if a >= b else b
+
+
+@njit
+def along_ties(need_flat: np.ndarray, left: np.ndarray, tie_school: np.ndarray, tie_firm: np.ndarray,
+               tie_strength: np.ndarray, tiebreak: np.ndarray, firm_sector: np.ndarray,
+               n_k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pass 1 of :func:`sim.placement.allocate`: students sent along ties, strongest first.
+
+    Ranks the ties whose firm has slots left and whose school has students of
+    the firm's sector by strength (descending), then ``tiebreak`` (the order of
+    ``lexsort2(tiebreak, -strength)`` on them), and lets each take
+    ``min(need, slots left)`` in turn (``_along_ties``). ``need_flat`` and
+    ``left`` are updated in place. Returns ``(school, firm, students)`` of the
+    ties that took students, in rank order.
+    """
+    n = tie_school.size
+    able = np.empty(n, np.int64)
+    m = 0
+    for t in range(n):
+        if left[tie_firm[t]] > 0 and need_flat[tie_school[t] * n_k + firm_sector[tie_firm[t]]] > 0:
+            able[m] = t
+            m += 1
+    able = able[:m]
+    minor = np.empty(m, np.float64)
+    for i in range(m):
+        minor[i] = tiebreak[able[i]]
+    o1 = np.argsort(minor, kind="mergesort")
+    major = np.empty(m, np.float64)
+    for i in range(m):
+        major[i] = -tie_strength[able[o1[i]]]
+    o2 = np.argsort(major, kind="mergesort")
+    out_s = np.empty(m, np.int64)
+    out_f = np.empty(m, np.int64)
+    out_m = np.empty(m, np.int64)
+    c = 0
+    for i in range(m):
+        t = able[o1[o2[i]]]
+        f = tie_firm[t]
+        r = tie_school[t] * n_k + firm_sector[f]
+        a, b = need_flat[r], left[f]
+        take = a if a < b else b
+        need_flat[r] = a - take
+        left[f] = b - take
+        if take > 0:
+            out_s[c], out_f[c], out_m[c] = tie_school[t], f, take
+            c += 1
+    return out_s[:c], out_f[:c], out_m[:c]
+
+
+@njit
+def search_sizes(need_flat: np.ndarray, left: np.ndarray, u: np.ndarray, reach: float, firm_sector: np.ndarray,
+                 n_k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Who searches beyond ties in pass 2 of :func:`sim.placement.allocate`, and how many per sector.
+
+    Returns the searching firms (``((left > 0) & (u < reach)).nonzero()[0]``),
+    the number of them in each sector and the number of schools with students
+    left in each sector (``(need_flat[k::n_k] > 0).sum()``): the sizes of the
+    permutations pass 2 draws.
+    """
+    n = left.size
+    searching = np.empty(n, np.int64)
+    n_firms = np.zeros(n_k, np.int64)
+    m = 0
+    for f in range(n):
+        if left[f] > 0 and u[f] < reach:
+            searching[m] = f
+            m += 1
+            n_firms[firm_sector[f]] += 1
+    n_schools = np.zeros(n_k, np.int64)
+    for r in range(need_flat.size):
+        if need_flat[r] > 0:
+            n_schools[r % n_k] += 1
+    return searching[:m], n_firms, n_schools
+
+
+@njit
+def search_match(need_flat: np.ndarray, left: np.ndarray, searching: np.ndarray, firm_sector: np.ndarray, n_k: int,
+                 perms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pass 2 of :func:`sim.placement.allocate`: firms with slots left reach schools with students left, by sector.
+
+    For each sector ``k`` (ascending) with searching firms: the firms in the
+    order of their permutation, the schools (those with students of ``k``
+    left) in the order of theirs, matched greedily (:func:`interval_match`).
+    ``perms`` holds the permutations back to back, as drawn: per sector the
+    firms' and then, if any school has students left, the schools'.
+    ``need_flat`` and ``left`` are updated in place. Returns
+    ``(school, firm, students)`` of each match, in order.
+    """
+    n_s = need_flat.size // n_k
+    cap = searching.size + n_s * n_k + 1
+    out_s = np.empty(cap, np.int64)
+    out_f = np.empty(cap, np.int64)
+    out_m = np.empty(cap, np.int64)
+    c = 0
+    pos = 0
+    firms_k = np.empty(searching.size, np.int64)
+    schools_k = np.empty(n_s, np.int64)
+    for k in range(n_k):
+        nf = 0
+        for f in searching:
+            if firm_sector[f] == k:
+                firms_k[nf] = f
+                nf += 1
+        if nf == 0:
+            continue
+        pf = pos
+        pos += nf
+        ns = 0
+        for s in range(n_s):
+            if need_flat[s * n_k + k] > 0:
+                schools_k[ns] = s
+                ns += 1
+        if ns == 0:
+            continue
+        ps = pos
+        pos += ns
+        i, j = 0, 0
+        while i < nf and j < ns:
+            f = firms_k[perms[pf + i]]
+            s = schools_k[perms[ps + j]]
+            a, b = left[f], need_flat[s * n_k + k]
+            take = a if a < b else b
+            if take > 0:
+                out_s[c], out_f[c], out_m[c] = s, f, take
+                c += 1
+            left[f] = a - take
+            need_flat[s * n_k + k] = b - take
+            if a - take <= 0:
+                i += 1
+            if b - take <= 0:
+                j += 1
+    return out_s[:c], out_f[:c], out_m[:c]
+
+
+@njit
+def assign_students(alloc_school: np.ndarray, alloc_firm: np.ndarray, alloc_students: np.ndarray,
+                    group: np.ndarray, firm_sector: np.ndarray, n_k: int, n_groups: int) -> np.ndarray:
+    """:func:`sim.placement.assign_students`: host firm per student (-1 if unplaced).
+
+    ``group = school * n_k + sector`` per student, sorted ascending. Each
+    allocation fills the next unfilled students of its (school, sector) group,
+    in allocation order.
+    """
+    ptr = np.zeros(n_groups + 1, np.int64)
+    for g in group:
+        ptr[g + 1] += 1
+    for g in range(n_groups):
+        ptr[g + 1] += ptr[g]
+    host = np.full(group.size, -1, np.int64)
+    for a in range(alloc_school.size):
+        f = alloc_firm[a]
+        g = alloc_school[a] * n_k + firm_sector[f]
+        p = ptr[g]
+        for _ in range(alloc_students[a]):
+            host[p] = f
+            p += 1
+        ptr[g] = p
+    return host
+
+
+@njit
+def realism_of(level: int, mentor_days: float, equipment: float, lag: float, production_motive: bool,
+               school_effort: float) -> float:
+    """:func:`sim.placement.realism` for one placement, in the same order of operations."""
+    r = 0.2 + 0.35 * (1.0 if level == 2 else 0.0)
+    r = r + 0.1 * _fmin(mentor_days, 2.0) / 2.0
+    r = r + 0.15 * equipment
+    r = r + 0.15 * (1.0 - _fmin(lag, 6.0) / 6.0)
+    r = r - 0.2 * (1.0 if (production_motive and level == 1) else 0.0)
+    r = r + 0.1 * (school_effort - 0.5)
+    return _fmin(_fmax(r, 0.02), 0.98)
+
+
+@njit
+def realism(level: np.ndarray, mentor_days: np.ndarray, equipment: np.ndarray, lag: np.ndarray,
+            production_motive: np.ndarray, school_effort: np.ndarray) -> np.ndarray:
+    """:func:`sim.placement.realism` over arrays (one pass)."""
+    out = np.empty(level.size, np.float64)
+    for i in range(level.size):
+        out[i] = realism_of(level[i], mentor_days[i], equipment[i], lag[i], production_motive[i], school_effort[i])
+    return out
+
+
+@njit
+def placement_outcomes(host: np.ndarray, school: np.ndarray, sector: np.ndarray, skill: np.ndarray,
+                       u: np.ndarray, engagement: np.ndarray, mentor_days: np.ndarray, equipment: np.ndarray,
+                       lag: np.ndarray, production_motive: np.ndarray, effort: np.ndarray,
+                       prep_quality: np.ndarray, gain_real: float, gain_odd: float, odd_job_output: float,
+                       n_firms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """What the placement round makes of each student's host (the chain in ``ConsortiumModel._placement_round``).
+
+    Per student: the host's level (0 if unplaced), real training (placed and
+    ``u < realism``), skill plus the gain of real training or odd jobs; per
+    firm: trainees hosted and mean trainee quality (preparation quality, times
+    ``odd_job_output`` for odd jobs; 1 where none), summed in student order as
+    ``np.bincount(..., weights=...)`` does. Returns ``(host_level,
+    real_training, skill, hosted, host_quality, placed, real)``, the last two
+    counts.
+    """
+    n = host.size
+    host_level = np.zeros(n, np.int64)
+    real = np.zeros(n, np.bool_)
+    new_skill = np.empty(n, np.float64)
+    hosted = np.zeros(n_firms, np.int64)
+    qsum = np.zeros(n_firms, np.float64)
+    n_placed, n_real = 0, 0
+    for i in range(n):
+        h = host[i]
+        if h < 0:
+            new_skill[i] = skill[i] + 0.0
+            continue
+        lvl = engagement[h]
+        host_level[i] = lvl
+        s, k = school[i], sector[i]
+        r = realism_of(lvl, mentor_days[lvl], equipment[s], lag[s, k], production_motive[h], effort[s])
+        rt = u[i] < r
+        real[i] = rt
+        new_skill[i] = skill[i] + (gain_real if rt else gain_odd)
+        hosted[h] += 1
+        qsum[h] += prep_quality[s, k] * (1.0 if rt else odd_job_output)
+        n_placed += 1
+        n_real += rt
+    quality = np.ones(n_firms, np.float64)
+    for f in range(n_firms):
+        if hosted[f] > 0:
+            quality[f] = qsum[f] / hosted[f]
+    return host_level, real, new_skill, hosted, quality, n_placed, n_real
+
+
+@njit
+def find_sorted(skey: np.ndarray, order: np.ndarray, school: np.ndarray, firm: np.ndarray) -> np.ndarray:
+    """:meth:`sim.network.Ties.find` given the sorted tie keys and their order: tie index per pair, -1 if none."""
+    out = np.full(school.size, -1, np.int64)
+    n = skey.size
+    if n == 0:
+        return out
+    for i in range(school.size):
+        q = school[i] * _KEY + firm[i]
+        pos = np.searchsorted(skey, q)
+        if pos >= n:
+            pos = n - 1
+        if skey[pos] == q:
+            out[i] = order[pos]
+    return out
+
+
+@njit
+def mark_active(skey: np.ndarray, order: np.ndarray, school: np.ndarray, firm: np.ndarray, active: np.ndarray,
+                last_active: np.ndarray, step: int) -> None:
+    """Mark the ties of the (school, firm) pairs active at ``step`` (pairs without a tie are skipped)."""
+    hit = find_sorted(skey, order, school, firm)
+    for t in hit:
+        if t >= 0:
+            active[t] = True
+            last_active[t] = step
+
+
+@njit
+def project_results(firm: np.ndarray, school: np.ndarray, value: np.ndarray, share: float, firm_sector: np.ndarray,
+                    project_value_year: np.ndarray, lag: np.ndarray, refresh: float, extra_offers: np.ndarray) -> None:
+    """Book succeeded projects in order, in place: the firm's value (``value * share``), the school's curriculum.
+
+    Replaces ``np.add.at(project_value_year, firm, value * share)``, the loop
+    ``lag[s, k] = max(0.0, lag[s, k] - refresh)`` and
+    ``np.add.at(extra_offers, firm, 1)``.
+    """
+    for i in range(firm.size):
+        f = firm[i]
+        project_value_year[f] += value[i] * share
+        k = firm_sector[f]
+        x = lag[school[i], k] - refresh
+        lag[school[i], k] = x if x > 0.0 else 0.0
+        extra_offers[f] += 1
+
+
+@njit
+def count_cdf_draws(out: np.ndarray, sector: np.ndarray, has_cdf: np.ndarray) -> int:
+    """How many firms without a partner (``out < 0``) get a school drawn: those whose sector some school teaches."""
+    n = 0
+    for i in range(out.size):
+        if out[i] < 0 and has_cdf[sector[i]]:
+            n += 1
+    return n
+
+
+@njit
+def draw_from_cdfs(out: np.ndarray, sector: np.ndarray, has_cdf: np.ndarray, cdfs: np.ndarray, u: np.ndarray) -> None:
+    """Fill ``out`` where < 0 and the sector has a CDF: ``cdfs[sector].searchsorted(u[j], side="right")``, j in order."""
+    j = 0
+    for i in range(out.size):
+        k = sector[i]
+        if out[i] < 0 and has_cdf[k]:
+            out[i] = np.searchsorted(cdfs[k], u[j], side="right")
+            j += 1
+
+
+@njit
+def add_placement_month(acc_output: np.ndarray, acc_cost: np.ndarray, hosted: np.ndarray, output: np.ndarray,
+                        cost: np.ndarray) -> None:
+    """``acc_output += hosted * output; acc_cost += hosted * cost``, in place, in one pass."""
+    for f in range(hosted.size):
+        h = float(hosted[f])
+        acc_output[f] += h * output[f]
+        acc_cost[f] += h * cost[f]
