@@ -33,6 +33,7 @@ import numpy as np
 from mesa.discrete_space.cell_agent import FixedCell
 from scipy import sparse
 
+from sim.kernels import placement as kp
 from sim.sorting import argsort_stable
 
 DISSOLVE_BELOW = 0.05
@@ -61,21 +62,27 @@ class Ties:
     def __len__(self) -> int:
         return int(self.school.size)
 
-    def find(self, school: np.ndarray, firm: np.ndarray) -> np.ndarray:
-        """Index of the tie of each (school, firm) pair, -1 where there is none (a sorted-key lookup, no scan)."""
-        q = tie_key(school, firm)
-        out = np.full(q.size, -1, dtype=np.int64)
-        if len(self) == 0 or q.size == 0:
-            return out
+    def _lookup(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ties' keys sorted, and the tie index of each (built on first use after a change)."""
         if self._sorted is None:
             key = tie_key(self.school, self.firm)
             order = argsort_stable(key)
             self._sorted = (key[order], order)
-        skey, order = self._sorted
-        pos = np.minimum(np.searchsorted(skey, q), skey.size - 1)
-        hit = skey[pos] == q
-        out[hit] = order[pos[hit]]
-        return out
+        return self._sorted
+
+    def find(self, school: np.ndarray, firm: np.ndarray) -> np.ndarray:
+        """Index of the tie of each (school, firm) pair, -1 where there is none (a sorted-key lookup, no scan)."""
+        school, firm = np.broadcast_arrays(np.asarray(school, dtype=np.int64), np.asarray(firm, dtype=np.int64))
+        if len(self) == 0 or school.size == 0:
+            return np.full(school.size, -1, dtype=np.int64)
+        skey, order = self._lookup()
+        return kp.find_sorted(skey, order, school.ravel(), firm.ravel())
+
+    def mark_active(self, school: np.ndarray, firm: np.ndarray, last_active: np.ndarray, step: int) -> None:
+        """Set ``active`` and ``last_active[tie] = step`` for the ties of the given int64 (school, firm) pairs."""
+        if len(self) and school.size:
+            skey, order = self._lookup()
+            kp.mark_active(skey, order, school, firm, self.active, last_active, step)
 
     def add(self, school: np.ndarray, firm: np.ndarray, strength: float) -> np.ndarray:
         """Add ties not already present; returns the indices of the new ones."""

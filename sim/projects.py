@@ -19,12 +19,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.kernels import placement as kp
+
 #: Start probability given a bottleneck, by access route (assumption).
 ACCESS_DEEP, ACCESS_TIE, ACCESS_PLATFORM, ACCESS_NONE = 0.9, 0.5, 0.6, 0.03
 #: Curriculum years recovered by one solved project in the school's programme.
 CURRICULUM_REFRESH_YEARS = 0.15
 SUCCESS_BASE, SUCCESS_EQUIPMENT = 0.5, 0.3
 MEAN_MONTHS, MEAN_MONTHS_PLATFORM_CUT = 6.0, 0.8
+_NEVER = 1 << 62
+#: what :meth:`Projects.finish` returns when nothing finishes (read-only)
+_NONE = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+for _a in _NONE:
+    _a.setflags(write=False)
 
 
 @dataclass
@@ -39,6 +46,11 @@ class Projects:
     started: int = 0
     completed: int = 0
     failed: int = 0
+    #: a lower bound on ``months_left.min()`` (``finish`` looks at the book only when it reaches 0)
+    _soonest: int = field(default=_NEVER, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._soonest = int(self.months_left.min()) if self.months_left.size else _NEVER
 
     def add(self, firm, school, months, success, value) -> None:
         """Start projects."""
@@ -48,21 +60,35 @@ class Projects:
         self.success = np.concatenate([self.success, success])
         self.value = np.concatenate([self.value, value])
         self.started += int(len(firm))
+        if len(months):
+            self._soonest = min(self._soonest, int(np.min(months)))
 
     def finish(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Advance a month; returns (firm, school, value) of the projects that succeeded."""
         self.months_left = self.months_left - 1
-        done = self.months_left <= 0
-        if not done.any():  # nothing finishes this month
-            return self.firm[:0], self.school[:0], self.value[:0]
-        ok = done & self.success
-        out = self.firm[ok], self.school[ok], self.value[ok]
-        self.completed += int(ok.sum())
-        self.failed += int((done & ~self.success).sum())
-        keep = ~done
-        self.firm, self.school = self.firm[keep], self.school[keep]
-        self.months_left, self.success, self.value = self.months_left[keep], self.success[keep], self.value[keep]
-        return out
+        self._soonest -= 1
+        if self._soonest > 0:  # nothing finishes this month
+            return _NONE
+        (ok_firm, ok_school, ok_value, self.firm, self.school, self.months_left, self.success, self.value,
+         n_ok, n_failed, self._soonest) = kp.split_book(self.firm, self.school, self.months_left, self.success,
+                                                        self.value)
+        self.completed += n_ok
+        self.failed += n_failed
+        return ok_firm, ok_school, ok_value
+
+    def start(self, firm: np.ndarray, school: np.ndarray, months: np.ndarray, u: np.ndarray, equipment: np.ndarray,
+              median_value: float, shock: np.ndarray) -> None:
+        """Start projects that succeed if ``u < SUCCESS_BASE + SUCCESS_EQUIPMENT * equipment[school]``.
+
+        Each is worth ``median_value * shock`` (``shock`` log-normal) and lasts
+        ``months``; the same as :meth:`add` with those ``success`` and ``value``.
+        """
+        (self.firm, self.school, self.months_left, self.success, self.value,
+         soonest) = kp.append_projects(self.firm, self.school, self.months_left, self.success, self.value, firm,
+                                       school, months, u, SUCCESS_BASE, SUCCESS_EQUIPMENT, equipment,
+                                       float(median_value), shock)
+        self.started += int(firm.size)
+        self._soonest = min(self._soonest, soonest)
 
 
 def access_probability(level: np.ndarray, strong_tie: np.ndarray, platform: float) -> np.ndarray:
@@ -93,3 +119,20 @@ def durations(rng: np.random.Generator, n: int, platform: float) -> np.ndarray:
     """Project length in months: geometric, shorter through a platform."""
     mean = max(1.0, MEAN_MONTHS * (1.0 - MEAN_MONTHS_PLATFORM_CUT * platform))
     return rng.geometric(1.0 / mean, size=n).astype(np.int64)
+
+
+def book_results(firm: np.ndarray, school: np.ndarray, value: np.ndarray, share: float, firm_sector: np.ndarray,
+                 project_value_year: np.ndarray, lag: np.ndarray, extra_offers: np.ndarray) -> None:
+    """Book succeeded projects in place: the firm's share of the value, the school's curriculum, a job offer."""
+    kp.project_results(firm, school, value, float(share), firm_sector, project_value_year, lag,
+                       CURRICULUM_REFRESH_YEARS, extra_offers)
+
+
+#: ``(u < c).nonzero()[0]``.
+below = kp.below
+#: The firms that start a project, their partner schools and what drawing the missing ones takes.
+starters = kp.starters
+#: Schools drawn for firms without a partner; the firms and schools that have one.
+draw_schools = kp.draw_schools
+#: Per sector, the CDF of the schools' programme shares (from the transposed shares) and whether it exists.
+share_cdfs = kp.share_cdfs

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.jit import njit
+from sim.jit import njit, pairwise_sum
 
 _KEY = np.int64(1) << np.int64(32)  # as sim.network.tie_key
 
@@ -308,27 +308,6 @@ def project_results(firm: np.ndarray, school: np.ndarray, value: np.ndarray, sha
 
 
 @njit
-def count_cdf_draws(out: np.ndarray, sector: np.ndarray, has_cdf: np.ndarray) -> int:
-    """How many firms without a partner (``out < 0``) get a school drawn: those whose sector some school teaches."""
-    n = 0
-    for i in range(out.size):
-        if out[i] < 0 and has_cdf[sector[i]]:
-            n += 1
-    return n
-
-
-@njit
-def draw_from_cdfs(out: np.ndarray, sector: np.ndarray, has_cdf: np.ndarray, cdfs: np.ndarray, u: np.ndarray) -> None:
-    """Fill ``out`` where < 0 and the sector has a CDF: ``cdfs[sector].searchsorted(u[j], side="right")``, j in order."""
-    j = 0
-    for i in range(out.size):
-        k = sector[i]
-        if out[i] < 0 and has_cdf[k]:
-            out[i] = np.searchsorted(cdfs[k], u[j], side="right")
-            j += 1
-
-
-@njit
 def add_placement_month(acc_output: np.ndarray, acc_cost: np.ndarray, hosted: np.ndarray, output: np.ndarray,
                         cost: np.ndarray) -> None:
     """``acc_output += hosted * output; acc_cost += hosted * cost``, in place, in one pass."""
@@ -336,3 +315,153 @@ def add_placement_month(acc_output: np.ndarray, acc_cost: np.ndarray, hosted: np
         h = float(hosted[f])
         acc_output[f] += h * output[f]
         acc_cost[f] += h * cost[f]
+
+
+@njit
+def split_book(firm: np.ndarray, school: np.ndarray, months_left: np.ndarray, success: np.ndarray,
+               value: np.ndarray) -> tuple:
+    """Split the project book at the projects due (``months_left <= 0``), as :meth:`sim.projects.Projects.finish`.
+
+    Returns ``(firm, school, value)`` of the due projects that succeeded, the
+    book without the due ones (``firm, school, months_left, success, value``),
+    the counts succeeded and failed, and the fewest months left among those
+    kept (``never`` if none).
+    """
+    n = firm.size
+    n_ok, n_fail = 0, 0
+    for i in range(n):
+        if months_left[i] <= 0:
+            if success[i]:
+                n_ok += 1
+            else:
+                n_fail += 1
+    n_keep = n - n_ok - n_fail
+    ok_f, ok_s, ok_v = np.empty(n_ok, np.int64), np.empty(n_ok, np.int64), np.empty(n_ok, np.float64)
+    k_f, k_s, k_m = np.empty(n_keep, np.int64), np.empty(n_keep, np.int64), np.empty(n_keep, np.int64)
+    k_ok, k_v = np.empty(n_keep, np.bool_), np.empty(n_keep, np.float64)
+    a, b = 0, 0
+    soonest = np.int64(1) << np.int64(62)
+    for i in range(n):
+        m = months_left[i]
+        if m <= 0:
+            if success[i]:
+                ok_f[a], ok_s[a], ok_v[a] = firm[i], school[i], value[i]
+                a += 1
+        else:
+            k_f[b], k_s[b], k_m[b], k_ok[b], k_v[b] = firm[i], school[i], m, success[i], value[i]
+            b += 1
+            if m < soonest:
+                soonest = m
+    return ok_f, ok_s, ok_v, k_f, k_s, k_m, k_ok, k_v, n_ok, n_fail, soonest
+
+
+@njit
+def below(u: np.ndarray, c: float) -> np.ndarray:
+    """``(u < c).nonzero()[0]``."""
+    out = np.empty(u.size, np.int64)
+    m = 0
+    for i in range(u.size):
+        if u[i] < c:
+            out[m] = i
+            m += 1
+    return out[:m]
+
+
+@njit
+def starters(hit: np.ndarray, u: np.ndarray, prob: np.ndarray, strongest: np.ndarray, firm_sector: np.ndarray,
+             has_cdf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """The firms with a bottleneck that start a project (``hit[u < prob[hit]]``) and their partner schools.
+
+    Returns the starting firms, each one's strongest partner school
+    (``strongest[firm]``, -1 if none) and sector, how many lack a partner and
+    how many of those get a school drawn (those whose sector has a CDF).
+    """
+    n = hit.size
+    go, school, sector = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    m, n_missing, n_draw = 0, 0, 0
+    for i in range(n):
+        f = hit[i]
+        if u[i] < prob[f]:
+            go[m], school[m], sector[m] = f, strongest[f], firm_sector[f]
+            if school[m] < 0:
+                n_missing += 1
+                if has_cdf[sector[m]]:
+                    n_draw += 1
+            m += 1
+    return go[:m], school[:m], sector[:m], n_missing, n_draw
+
+
+@njit
+def draw_schools(firm: np.ndarray, school: np.ndarray, sector: np.ndarray, has_cdf: np.ndarray, cdfs: np.ndarray,
+                 u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Schools for firms without one, drawn from their sector's CDF; returns the firms and schools that have one.
+
+    Where ``school < 0`` and the sector has a CDF the school is
+    ``cdfs[sector].searchsorted(u[j], side="right")``, ``j`` counting such
+    firms in order (as ``Generator.choice(n, p=...)`` draws); firms still
+    without a school are dropped (``firm[school >= 0], school[school >= 0]``).
+    """
+    f_out, s_out = np.empty(firm.size, np.int64), np.empty(firm.size, np.int64)
+    j, m = 0, 0
+    for i in range(firm.size):
+        s = school[i]
+        k = sector[i]
+        if s < 0 and has_cdf[k]:
+            s = np.searchsorted(cdfs[k], u[j], side="right")
+            j += 1
+        if s >= 0:
+            f_out[m], s_out[m] = firm[i], s
+            m += 1
+    return f_out[:m], s_out[:m]
+
+
+@njit
+def append_projects(firm0: np.ndarray, school0: np.ndarray, months0: np.ndarray, success0: np.ndarray,
+                    value0: np.ndarray, firm: np.ndarray, school: np.ndarray, months: np.ndarray, u: np.ndarray,
+                    base: float, slope: float, equipment: np.ndarray, median_value: float,
+                    shock: np.ndarray) -> tuple:
+    """The project book with new projects appended, and the fewest months among the new ones.
+
+    A new project succeeds if ``u < base + slope * equipment[school]`` and is
+    worth ``median_value * shock``: replaces those two array expressions and
+    the five ``np.concatenate`` of the book's columns.
+    """
+    n0, n = firm0.size, firm.size
+    f_out, s_out, m_out = np.empty(n0 + n, np.int64), np.empty(n0 + n, np.int64), np.empty(n0 + n, np.int64)
+    ok_out, v_out = np.empty(n0 + n, np.bool_), np.empty(n0 + n, np.float64)
+    f_out[:n0], s_out[:n0], m_out[:n0], ok_out[:n0], v_out[:n0] = firm0, school0, months0, success0, value0
+    soonest = np.int64(1) << np.int64(62)
+    for i in range(n):
+        j = n0 + i
+        f_out[j], s_out[j], m_out[j] = firm[i], school[i], months[i]
+        ok_out[j] = u[i] < base + slope * equipment[school[i]]
+        v_out[j] = median_value * shock[i]
+        if months[i] < soonest:
+            soonest = months[i]
+    return f_out, s_out, m_out, ok_out, v_out, soonest
+
+
+@njit
+def share_cdfs(shares_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per sector ``k`` the CDF of the schools' programme shares ``shares_t[k]`` (rows: sectors, C-contiguous).
+
+    Where the shares sum to more than 0: ``p = w / w.sum(); cdf = p.cumsum();
+    cdf /= cdf[-1]`` (numpy's pairwise sum, sequential cumsum); elsewhere
+    ``has_cdf`` is False and the row is 0.
+    """
+    n_k, n_s = shares_t.shape
+    cdfs = np.zeros((n_k, n_s), np.float64)
+    has_cdf = np.zeros(n_k, np.bool_)
+    for k in range(n_k):
+        w = shares_t[k]
+        total = pairwise_sum(w)
+        if total > 0:
+            has_cdf[k] = True
+            acc = 0.0
+            for i in range(n_s):
+                acc += w[i] / total
+                cdfs[k, i] = acc
+            last = cdfs[k, n_s - 1]
+            for i in range(n_s):
+                cdfs[k, i] /= last
+    return cdfs, has_cdf
