@@ -595,7 +595,7 @@ class ConsortiumModel(Model):
             self._last_round = plc.RoundResult(slots, 0, len(fy), 0, 0, 0)
             self._held.update(placement_quality=0.0, unfilled_placement_slots=float(slots), unplaced_students=float(len(fy)))
             return
-        need = self.enrolment.counts[:, :, -1].copy()
+        need = self.enrolment.counts[:, :, -1]  # allocate works on a copy
         slots = np.where(fs.engagement >= 1, fs.slots, 0)
         t = self.ties
         allocations, new = plc.allocate(self.rng, need, slots, fs.sector, t.school, t.firm, t.strength,

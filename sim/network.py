@@ -88,24 +88,23 @@ class Ties:
         """Add ties not already present; returns the indices of the new ones."""
         if len(school) == 0:
             return np.zeros(0, dtype=np.int64)
-        key_new = tie_key(school, firm)
-        _, first = np.unique(key_new, return_index=True)
-        keep = np.zeros(len(key_new), bool)
-        keep[first] = True
-        keep &= self.find(school, firm) < 0
+        skey, order = self._lookup()
         start = len(self)
-        self.school = np.concatenate([self.school, school[keep]])
-        self.firm = np.concatenate([self.firm, firm[keep]])
-        self.strength = np.concatenate([self.strength, np.full(int(keep.sum()), strength)])
-        self.active = np.concatenate([self.active, np.zeros(int(keep.sum()), bool)])
-        self._sorted = None
+        self.school, self.firm, self.strength, self.active, skey, order = kp.add_ties(
+            skey, order, self.school, self.firm, np.asarray(self.strength, dtype=np.float64), self.active,
+            np.ascontiguousarray(school, dtype=np.int64), np.ascontiguousarray(firm, dtype=np.int64), float(strength))
+        self._sorted = (skey, order)
         return np.arange(start, len(self))
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only ``mask``-selected ties."""
         self.school, self.firm = self.school[mask], self.firm[mask]
         self.strength, self.active = self.strength[mask], self.active[mask]
-        self._sorted = None
+        mask = np.asarray(mask)
+        if self._sorted is not None and mask.dtype == np.bool_ and mask.shape == (self._sorted[0].size,):
+            self._sorted = kp.keep_sorted(*self._sorted, mask)
+        else:
+            self._sorted = None
 
 
 class OnNetwork:

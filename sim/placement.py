@@ -202,13 +202,12 @@ def assign_students(allocations: Allocations | list[tuple[int, int, int]], schoo
     if not isinstance(allocations, Allocations):
         s_, f_, m_ = (np.array(c, dtype=np.int64) for c in zip(*allocations, strict=True))
         allocations = Allocations(s_, f_, m_)
-    group = np.asarray(school, dtype=np.int64) * n_sectors + np.asarray(sector, dtype=np.int64)
-    n_groups = max(int(group[-1]) + 1 if group.size else 0,
-                   int(allocations.school.max()) * n_sectors + n_sectors)
-    return kp.assign_students(np.asarray(allocations.school, dtype=np.int64),
-                              np.asarray(allocations.firm, dtype=np.int64),
-                              np.asarray(allocations.students, dtype=np.int64), group,
-                              np.asarray(firm_sector, dtype=np.int64), n_sectors, n_groups)
+    elif allocations.school.dtype != np.int64:
+        allocations = Allocations(*(np.asarray(c, dtype=np.int64) for c in (allocations.school, allocations.firm,
+                                                                             allocations.students)))
+    return kp.assign_students(allocations.school, allocations.firm, allocations.students,
+                              np.asarray(school, dtype=np.int64), np.asarray(sector, dtype=np.int64),
+                              np.asarray(firm_sector, dtype=np.int64), n_sectors)
 
 
 def realism(level: np.ndarray, mentor_days: np.ndarray, equipment: np.ndarray, lag: np.ndarray,

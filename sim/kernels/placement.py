@@ -168,19 +168,24 @@ def search_match(need_flat: np.ndarray, left: np.ndarray, searching: np.ndarray,
 
 @njit
 def assign_students(alloc_school: np.ndarray, alloc_firm: np.ndarray, alloc_students: np.ndarray,
-                    group: np.ndarray, firm_sector: np.ndarray, n_k: int, n_groups: int) -> np.ndarray:
+                    school: np.ndarray, sector: np.ndarray, firm_sector: np.ndarray, n_k: int) -> np.ndarray:
     """:func:`sim.placement.assign_students`: host firm per student (-1 if unplaced).
 
-    ``group = school * n_k + sector`` per student, sorted ascending. Each
-    allocation fills the next unfilled students of its (school, sector) group,
-    in allocation order.
+    Students are sorted by group ``school * n_k + sector``. Each allocation
+    fills the next unfilled students of its (school, sector) group, in
+    allocation order.
     """
+    n_groups = 0
+    for i in range(school.size):
+        n_groups = max(n_groups, school[i] * n_k + sector[i] + 1)
+    for a in range(alloc_school.size):
+        n_groups = max(n_groups, alloc_school[a] * n_k + firm_sector[alloc_firm[a]] + 1)
     ptr = np.zeros(n_groups + 1, np.int64)
-    for g in group:
-        ptr[g + 1] += 1
+    for i in range(school.size):
+        ptr[school[i] * n_k + sector[i] + 1] += 1
     for g in range(n_groups):
         ptr[g + 1] += ptr[g]
-    host = np.full(group.size, -1, np.int64)
+    host = np.full(school.size, -1, np.int64)
     for a in range(alloc_school.size):
         f = alloc_firm[a]
         g = alloc_school[a] * n_k + firm_sector[f]
@@ -465,3 +470,90 @@ def share_cdfs(shares_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             for i in range(n_s):
                 cdfs[k, i] /= last
     return cdfs, has_cdf
+
+
+@njit
+def add_ties(skey: np.ndarray, order: np.ndarray, tie_school: np.ndarray, tie_firm: np.ndarray,
+             tie_strength: np.ndarray, tie_active: np.ndarray, school: np.ndarray, firm: np.ndarray,
+             strength: float) -> tuple:
+    """:meth:`sim.network.Ties.add`: append the (school, firm) pairs not already tied, each once (first occurrence).
+
+    New ties get ``strength`` and are inactive. Returns the four tie columns
+    and the sorted keys with the tie index of each, kept up to date by a merge
+    (the same as re-sorting stably: keys are unique).
+    """
+    n_old, n = tie_school.size, school.size
+    key = np.empty(n, np.int64)
+    for i in range(n):
+        key[i] = school[i] * _KEY + firm[i]
+    by_key = np.argsort(key, kind="mergesort")  # stable: the first of equal keys is the earliest
+    keep = np.zeros(n, np.bool_)
+    for r in range(n):
+        i = by_key[r]
+        if r > 0 and key[by_key[r - 1]] == key[i]:
+            continue
+        pos = np.searchsorted(skey, key[i])
+        if pos < skey.size and skey[pos] == key[i]:
+            continue
+        keep[i] = True
+    n_new = 0
+    for i in range(n):
+        n_new += keep[i]
+    m = n_old + n_new
+    s_out, f_out = np.empty(m, np.int64), np.empty(m, np.int64)
+    st_out, act_out = np.empty(m, np.float64), np.zeros(m, np.bool_)
+    s_out[:n_old], f_out[:n_old], st_out[:n_old], act_out[:n_old] = tie_school, tie_firm, tie_strength, tie_active
+    j = n_old
+    for i in range(n):
+        if keep[i]:
+            s_out[j], f_out[j], st_out[j] = school[i], firm[i], strength
+            j += 1
+    # merge the new keys (sorted, each with its new tie index) into the sorted old ones
+    new_key, new_idx = np.empty(n_new, np.int64), np.empty(n_new, np.int64)
+    c = 0
+    for r in range(n):
+        i = by_key[r]
+        if keep[i]:
+            new_key[c] = key[i]
+            c += 1
+    # tie index of each kept pair, in key order
+    idx_of = np.empty(n, np.int64)
+    j = n_old
+    for i in range(n):
+        if keep[i]:
+            idx_of[i] = j
+            j += 1
+    c = 0
+    for r in range(n):
+        i = by_key[r]
+        if keep[i]:
+            new_idx[c] = idx_of[i]
+            c += 1
+    skey_out, order_out = np.empty(m, np.int64), np.empty(m, np.int64)
+    a, b = 0, 0
+    for r in range(m):
+        if b >= n_new or (a < n_old and skey[a] < new_key[b]):
+            skey_out[r], order_out[r] = skey[a], order[a]
+            a += 1
+        else:
+            skey_out[r], order_out[r] = new_key[b], new_idx[b]
+            b += 1
+    return s_out, f_out, st_out, act_out, skey_out, order_out
+
+
+@njit
+def keep_sorted(skey: np.ndarray, order: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted keys and tie indices after :meth:`sim.network.Ties.keep` (``mask`` over ties; indices renumbered)."""
+    new_index = np.empty(mask.size, np.int64)
+    c = 0
+    for t in range(mask.size):
+        new_index[t] = c
+        c += mask[t]
+    skey_out, order_out = np.empty(c, np.int64), np.empty(c, np.int64)
+    j = 0
+    for r in range(skey.size):
+        t = order[r]
+        if mask[t]:
+            skey_out[j], order_out[j] = skey[r], new_index[t]
+            j += 1
+    return skey_out, order_out
