@@ -654,7 +654,7 @@ class ConsortiumModel(Model):
             self._projects_this_step = int(firms.size)
         if fs.n == 0 or self.school_state.n == 0:
             return
-        hit = prj.below(rng.random(fs.n), p["firms.bottleneck_rate"] / MONTHS)
+        hit = (rng.random(fs.n) < p["firms.bottleneck_rate"] / MONTHS).nonzero()[0]
         if hit.size == 0:
             return
         prob, strongest, has_cdf, cdfs = self._project_routes()

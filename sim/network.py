@@ -100,11 +100,7 @@ class Ties:
         """Keep only ``mask``-selected ties."""
         self.school, self.firm = self.school[mask], self.firm[mask]
         self.strength, self.active = self.strength[mask], self.active[mask]
-        mask = np.asarray(mask)
-        if self._sorted is not None and mask.dtype == np.bool_ and mask.shape == (self._sorted[0].size,):
-            self._sorted = kp.keep_sorted(*self._sorted, mask)
-        else:
-            self._sorted = None
+        self._sorted = None
 
 
 class OnNetwork:

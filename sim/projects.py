@@ -128,8 +128,6 @@ def book_results(firm: np.ndarray, school: np.ndarray, value: np.ndarray, share:
                        CURRICULUM_REFRESH_YEARS, extra_offers)
 
 
-#: ``(u < c).nonzero()[0]``.
-below = kp.below
 #: The firms that start a project, their partner schools and what drawing the missing ones takes.
 starters = kp.starters
 #: Schools drawn for firms without a partner; the firms and schools that have one.

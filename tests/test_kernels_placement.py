@@ -375,9 +375,3 @@ def test_book_results_equal_add_at_and_the_lag_loop(seed, n):
     np.add.at(ref_extra, firm, 1)
     prj.book_results(firm, school, value, 0.84, sector, pv, lag, extra)
     assert same(pv, ref_pv) and same(lag, ref_lag) and same(extra, ref_extra)
-
-
-def test_below_is_nonzero_of_less():
-    u = np.array([0.5, 0.01, 0.02, 0.9, 0.02])
-    assert same(prj.below(u, 0.02), (u < 0.02).nonzero()[0]) and prj.below(u[:0], 0.5).size == 0
-    assert prj.below(np.array([np.nan]), 1.0).size == 0

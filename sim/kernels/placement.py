@@ -361,18 +361,6 @@ def split_book(firm: np.ndarray, school: np.ndarray, months_left: np.ndarray, su
 
 
 @njit
-def below(u: np.ndarray, c: float) -> np.ndarray:
-    """``(u < c).nonzero()[0]``."""
-    out = np.empty(u.size, np.int64)
-    m = 0
-    for i in range(u.size):
-        if u[i] < c:
-            out[m] = i
-            m += 1
-    return out[:m]
-
-
-@njit
 def starters(hit: np.ndarray, u: np.ndarray, prob: np.ndarray, strongest: np.ndarray, firm_sector: np.ndarray,
              has_cdf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """The firms with a bottleneck that start a project (``hit[u < prob[hit]]``) and their partner schools.
@@ -539,21 +527,3 @@ def add_ties(skey: np.ndarray, order: np.ndarray, tie_school: np.ndarray, tie_fi
             skey_out[r], order_out[r] = new_key[b], new_idx[b]
             b += 1
     return s_out, f_out, st_out, act_out, skey_out, order_out
-
-
-@njit
-def keep_sorted(skey: np.ndarray, order: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The sorted keys and tie indices after :meth:`sim.network.Ties.keep` (``mask`` over ties; indices renumbered)."""
-    new_index = np.empty(mask.size, np.int64)
-    c = 0
-    for t in range(mask.size):
-        new_index[t] = c
-        c += mask[t]
-    skey_out, order_out = np.empty(c, np.int64), np.empty(c, np.int64)
-    j = 0
-    for r in range(skey.size):
-        t = order[r]
-        if mask[t]:
-            skey_out[j], order_out[j] = skey[r], new_index[t]
-            j += 1
-    return skey_out, order_out
