@@ -15,8 +15,6 @@ the school's equipment. A success saves the firm money (log-normal, median
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from sim.kernels import placement as kp
@@ -34,44 +32,59 @@ for _a in _NONE:
     _a.setflags(write=False)
 
 
-@dataclass
 class Projects:
-    """Running projects as arrays."""
+    """Running projects as arrays: ``firm``, ``school``, ``months_left``, ``success``, ``value``, and counts.
 
-    firm: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    school: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    months_left: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    success: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    value: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    started: int = 0
-    completed: int = 0
-    failed: int = 0
-    #: a lower bound on ``months_left.min()`` (``finish`` looks at the book only when it reaches 0)
-    _soonest: int = field(default=_NEVER, init=False, repr=False, compare=False)
+    The book keeps each project's due month on its own clock, so a month in
+    which nothing is due costs no array work; ``months_left`` is derived.
+    """
 
-    def __post_init__(self) -> None:
-        self._soonest = int(self.months_left.min()) if self.months_left.size else _NEVER
+    def __init__(self, firm: np.ndarray | None = None, school: np.ndarray | None = None,
+                 months_left: np.ndarray | None = None, success: np.ndarray | None = None,
+                 value: np.ndarray | None = None, started: int = 0, completed: int = 0, failed: int = 0) -> None:
+        self.firm = np.zeros(0, np.int64) if firm is None else firm
+        self.school = np.zeros(0, np.int64) if school is None else school
+        self.success = np.zeros(0, bool) if success is None else success
+        self.value = np.zeros(0) if value is None else value
+        self.started, self.completed, self.failed = started, completed, failed
+        self._clock = 0  # months advanced so far
+        self.months_left = np.zeros(0, np.int64) if months_left is None else months_left
+
+    @property
+    def months_left(self) -> np.ndarray:
+        """Months until each project is due (due when it reaches 0 or less)."""
+        return self._due - self._clock
+
+    @months_left.setter
+    def months_left(self, months: np.ndarray) -> None:
+        self._due = np.asarray(months, dtype=np.int64) + self._clock  # the month each is due, on the book's clock
+        self._soonest = int(self._due.min()) if self._due.size else _NEVER
+
+    def __repr__(self) -> str:
+        return (f"Projects(firm={self.firm!r}, school={self.school!r}, months_left={self.months_left!r}, "
+                f"success={self.success!r}, value={self.value!r}, started={self.started}, "
+                f"completed={self.completed}, failed={self.failed})")
 
     def add(self, firm, school, months, success, value) -> None:
         """Start projects."""
         self.firm = np.concatenate([self.firm, firm])
         self.school = np.concatenate([self.school, school])
-        self.months_left = np.concatenate([self.months_left, months])
         self.success = np.concatenate([self.success, success])
         self.value = np.concatenate([self.value, value])
         self.started += int(len(firm))
-        if len(months):
-            self._soonest = min(self._soonest, int(np.min(months)))
+        due = np.asarray(months, dtype=np.int64) + self._clock
+        self._due = np.concatenate([self._due, due])
+        if due.size:
+            self._soonest = min(self._soonest, int(due.min()))
 
     def finish(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Advance a month; returns (firm, school, value) of the projects that succeeded."""
-        self.months_left = self.months_left - 1
-        self._soonest -= 1
-        if self._soonest > 0:  # nothing finishes this month
+        self._clock += 1
+        if self._soonest > self._clock:  # nothing finishes this month
             return _NONE
-        (ok_firm, ok_school, ok_value, self.firm, self.school, self.months_left, self.success, self.value,
-         n_ok, n_failed, self._soonest) = kp.split_book(self.firm, self.school, self.months_left, self.success,
-                                                        self.value)
+        (ok_firm, ok_school, ok_value, self.firm, self.school, self._due, self.success, self.value,
+         n_ok, n_failed, self._soonest) = kp.split_book(self.firm, self.school, self._due, self.success, self.value,
+                                                        self._clock)
         self.completed += n_ok
         self.failed += n_failed
         return ok_firm, ok_school, ok_value
@@ -83,9 +96,9 @@ class Projects:
         Each is worth ``median_value * shock`` (``shock`` log-normal) and lasts
         ``months``; the same as :meth:`add` with those ``success`` and ``value``.
         """
-        (self.firm, self.school, self.months_left, self.success, self.value,
-         soonest) = kp.append_projects(self.firm, self.school, self.months_left, self.success, self.value, firm,
-                                       school, months, u, SUCCESS_BASE, SUCCESS_EQUIPMENT, equipment,
+        (self.firm, self.school, self._due, self.success, self.value,
+         soonest) = kp.append_projects(self.firm, self.school, self._due, self.success, self.value, firm,
+                                       school, months, self._clock, u, SUCCESS_BASE, SUCCESS_EQUIPMENT, equipment,
                                        float(median_value), shock)
         self.started += int(firm.size)
         self._soonest = min(self._soonest, soonest)

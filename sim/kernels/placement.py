@@ -323,42 +323,42 @@ def add_placement_month(acc_output: np.ndarray, acc_cost: np.ndarray, hosted: np
 
 
 @njit
-def split_book(firm: np.ndarray, school: np.ndarray, months_left: np.ndarray, success: np.ndarray,
-               value: np.ndarray) -> tuple:
-    """Split the project book at the projects due (``months_left <= 0``), as :meth:`sim.projects.Projects.finish`.
+def split_book(firm: np.ndarray, school: np.ndarray, due: np.ndarray, success: np.ndarray, value: np.ndarray,
+               clock: int) -> tuple:
+    """Split the project book at the projects due (``due <= clock``), as :meth:`sim.projects.Projects.finish`.
 
-    Returns ``(firm, school, value)`` of the due projects that succeeded, the
-    book without the due ones (``firm, school, months_left, success, value``),
-    the counts succeeded and failed, and the fewest months left among those
-    kept (``never`` if none).
+    Replaces ``done = months_left <= 0`` and the selections by ``done &
+    success`` and ``~done``. Returns ``(firm, school, value)`` of the due
+    projects that succeeded, the book without the due ones (``firm, school,
+    due, success, value``), the counts succeeded and failed, and the earliest
+    due month among those kept (``2**62`` if none).
     """
     n = firm.size
     n_ok, n_fail = 0, 0
     for i in range(n):
-        if months_left[i] <= 0:
+        if due[i] <= clock:
             if success[i]:
                 n_ok += 1
             else:
                 n_fail += 1
     n_keep = n - n_ok - n_fail
     ok_f, ok_s, ok_v = np.empty(n_ok, np.int64), np.empty(n_ok, np.int64), np.empty(n_ok, np.float64)
-    k_f, k_s, k_m = np.empty(n_keep, np.int64), np.empty(n_keep, np.int64), np.empty(n_keep, np.int64)
+    k_f, k_s, k_d = np.empty(n_keep, np.int64), np.empty(n_keep, np.int64), np.empty(n_keep, np.int64)
     k_ok, k_v = np.empty(n_keep, np.bool_), np.empty(n_keep, np.float64)
     a, b = 0, 0
     soonest = np.int64(1) << np.int64(62)
     for i in range(n):
-        m = months_left[i]
-        if m <= 0:
+        d = due[i]
+        if d <= clock:
             if success[i]:
                 ok_f[a], ok_s[a], ok_v[a] = firm[i], school[i], value[i]
                 a += 1
         else:
-            k_f[b], k_s[b], k_m[b], k_ok[b], k_v[b] = firm[i], school[i], m, success[i], value[i]
+            k_f[b], k_s[b], k_d[b], k_ok[b], k_v[b] = firm[i], school[i], d, success[i], value[i]
             b += 1
-            if m < soonest:
-                soonest = m
-    return ok_f, ok_s, ok_v, k_f, k_s, k_m, k_ok, k_v, n_ok, n_fail, soonest
-
+            if d < soonest:
+                soonest = d
+    return ok_f, ok_s, ok_v, k_f, k_s, k_d, k_ok, k_v, n_ok, n_fail, soonest
 
 @njit
 def starters(hit: np.ndarray, u: np.ndarray, prob: np.ndarray, strongest: np.ndarray, firm_sector: np.ndarray,
@@ -409,11 +409,11 @@ def draw_schools(firm: np.ndarray, school: np.ndarray, sector: np.ndarray, has_c
 
 
 @njit
-def append_projects(firm0: np.ndarray, school0: np.ndarray, months0: np.ndarray, success0: np.ndarray,
-                    value0: np.ndarray, firm: np.ndarray, school: np.ndarray, months: np.ndarray, u: np.ndarray,
-                    base: float, slope: float, equipment: np.ndarray, median_value: float,
+def append_projects(firm0: np.ndarray, school0: np.ndarray, due0: np.ndarray, success0: np.ndarray,
+                    value0: np.ndarray, firm: np.ndarray, school: np.ndarray, months: np.ndarray, clock: int,
+                    u: np.ndarray, base: float, slope: float, equipment: np.ndarray, median_value: float,
                     shock: np.ndarray) -> tuple:
-    """The project book with new projects appended, and the fewest months among the new ones.
+    """The project book with new projects appended (due at ``clock + months``), and the earliest new due month.
 
     A new project succeeds if ``u < base + slope * equipment[school]`` and is
     worth ``median_value * shock``: replaces those two array expressions and
@@ -422,15 +422,15 @@ def append_projects(firm0: np.ndarray, school0: np.ndarray, months0: np.ndarray,
     n0, n = firm0.size, firm.size
     f_out, s_out, m_out = np.empty(n0 + n, np.int64), np.empty(n0 + n, np.int64), np.empty(n0 + n, np.int64)
     ok_out, v_out = np.empty(n0 + n, np.bool_), np.empty(n0 + n, np.float64)
-    f_out[:n0], s_out[:n0], m_out[:n0], ok_out[:n0], v_out[:n0] = firm0, school0, months0, success0, value0
+    f_out[:n0], s_out[:n0], m_out[:n0], ok_out[:n0], v_out[:n0] = firm0, school0, due0, success0, value0
     soonest = np.int64(1) << np.int64(62)
     for i in range(n):
         j = n0 + i
-        f_out[j], s_out[j], m_out[j] = firm[i], school[i], months[i]
+        f_out[j], s_out[j], m_out[j] = firm[i], school[i], clock + months[i]
         ok_out[j] = u[i] < base + slope * equipment[school[i]]
         v_out[j] = median_value * shock[i]
-        if months[i] < soonest:
-            soonest = months[i]
+        if m_out[j] < soonest:
+            soonest = m_out[j]
     return f_out, s_out, m_out, ok_out, v_out, soonest
 
 
