@@ -57,18 +57,20 @@ class Ties:
     firm: np.ndarray
     strength: np.ndarray
     active: np.ndarray  # activity (placements or projects) since last September
-    _sorted: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
+    #: sorted keys, the tie index of each, and the school and firm arrays they index (rebuilt if those are replaced)
+    _sorted: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.school.size)
 
     def _lookup(self) -> tuple[np.ndarray, np.ndarray]:
         """The ties' keys sorted, and the tie index of each (built on first use after a change)."""
-        if self._sorted is None:
+        cached = self._sorted
+        if cached is None or cached[2] is not self.school or cached[3] is not self.firm:
             key = tie_key(self.school, self.firm)
             order = argsort_stable(key)
-            self._sorted = (key[order], order)
-        return self._sorted
+            cached = self._sorted = (key[order], order, self.school, self.firm)
+        return cached[0], cached[1]
 
     def find(self, school: np.ndarray, firm: np.ndarray) -> np.ndarray:
         """Index of the tie of each (school, firm) pair, -1 where there is none (a sorted-key lookup, no scan)."""
@@ -93,7 +95,7 @@ class Ties:
         self.school, self.firm, self.strength, self.active, skey, order = kp.add_ties(
             skey, order, self.school, self.firm, np.asarray(self.strength, dtype=np.float64), self.active,
             np.ascontiguousarray(school, dtype=np.int64), np.ascontiguousarray(firm, dtype=np.int64), float(strength))
-        self._sorted = (skey, order)
+        self._sorted = (skey, order, self.school, self.firm)
         return np.arange(start, len(self))
 
     def keep(self, mask: np.ndarray) -> None:

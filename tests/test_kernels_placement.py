@@ -375,3 +375,12 @@ def test_book_results_equal_add_at_and_the_lag_loop(seed, n):
     np.add.at(ref_extra, firm, 1)
     prj.book_results(firm, school, value, 0.84, sector, pv, lag, extra)
     assert same(pv, ref_pv) and same(lag, ref_lag) and same(extra, ref_extra)
+
+
+def test_ties_lookup_follows_replaced_arrays():
+    ties = Ties(np.array([0, 1]), np.array([5, 6]), np.array([0.5, 0.5]), np.zeros(2, bool))
+    assert ties.find(np.array([1]), np.array([6])).tolist() == [1]
+    ties.school, ties.firm = np.array([1, 0]), np.array([6, 5])  # replaced from outside: the index must follow
+    assert ties.find(np.array([1, 2]), np.array([6, 6])).tolist() == [0, -1]
+    assert ties.add(np.array([1, 3, 3]), np.array([6, 7, 7]), 0.25).tolist() == [2]
+    assert ties.find(np.array([3, 0]), np.array([7, 5])).tolist() == [2, 1]
