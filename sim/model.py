@@ -619,29 +619,22 @@ class ConsortiumModel(Model):
             self._last_round = plc.RoundResult(slots, 0, len(fy), 0, 0, 0)
             self._held.update(placement_quality=0.0, unfilled_placement_slots=float(slots), unplaced_students=float(len(fy)))
             return
-        need = self.enrolment.counts[:, :, -1].copy()
+        need = self.enrolment.counts[:, :, -1]  # allocate works on a copy
         slots = np.where(fs.engagement >= 1, fs.slots, 0)
         t = self.ties
         allocations, new = plc.allocate(self.rng, need, slots, fs.sector, t.school, t.firm, t.strength,
                                         self.consortium.search_reach())
         if len(new):
             self._add_ties(new[:, 0], new[:, 1])
+        # host per student, then per student and per host what the placement makes of it (one compiled pass)
         fy.host = plc.assign_students(allocations, fy.school, fy.sector, k, fs.sector)
-        placed = fy.host >= 0
-        fy.host_level = np.where(placed, fs.engagement[np.maximum(fy.host, 0)], 0)
         terms = self._placement_terms
-        mentor = np.asarray(terms.mentor_days)[fy.host_level]
-        h = np.maximum(fy.host, 0)
-        r = plc.realism(fy.host_level, mentor, ss.equipment[fy.school], ss.lag[fy.school, fy.sector],
-                        fs.production_motive[h], ss.effort[fy.school])
-        fy.real_training = placed & (self.rng.random(len(fy)) < r)
-        fy.skill = fy.skill + np.where(placed, np.where(fy.real_training, self.p["students.real_training_skill_gain"],
-                                                        self.p["students.odd_job_skill_gain"]), 0.0)
-        fs.hosted = np.bincount(fy.host[placed], minlength=fs.n).astype(np.int64)
-        # trainee quality per host: preparation and real training share
-        q = sch.preparation_quality(ss)[fy.school, fy.sector] * np.where(fy.real_training, 1.0, ODD_JOB_OUTPUT)
-        qsum = np.bincount(fy.host[placed], weights=q[placed], minlength=fs.n)
-        self._host_quality = np.divide(qsum, fs.hosted, out=np.ones(fs.n), where=fs.hosted > 0)
+        fy.host_level, fy.real_training, fy.skill, fs.hosted, self._host_quality, n_placed, n_real = \
+            plc.placement_outcomes(fy.host, fy.school, fy.sector, fy.skill, self.rng.random(len(fy)), fs.engagement,
+                                  np.asarray(terms.mentor_days, dtype=np.float64), ss.equipment, ss.lag,
+                                  fs.production_motive, ss.effort, sch.preparation_quality(ss),
+                                  float(self.p["students.real_training_skill_gain"]),
+                                  float(self.p["students.odd_job_skill_gain"]), ODD_JOB_OUTPUT, fs.n)
         self._realised_productivity = fs.productivity * np.exp(0.15 * self.rng.standard_normal(fs.n))
         hosts = fs.hosted > 0
         lvl = fs.engagement
@@ -650,44 +643,37 @@ class ConsortiumModel(Model):
         fs.predicted_output = np.where(hosts, expected_out * fs.hosted * fs.belief_productivity, 0.0)
         fs.acc_cost += fs.hosted * eco.upfront_cost(terms)
         self._mark_active(allocations.school, allocations.firm)
+        n_slots = int(slots.sum())
         self._last_round = plc.RoundResult(
-            slots_offered=int(slots.sum()), slots_filled=int(placed.sum()), students_needing=len(fy),
-            students_placed=int(placed.sum()), real_training=int(fy.real_training.sum()), new_ties=len(new))
-        self._held["placement_quality"] = fy.real_training.sum() / placed.sum() if placed.any() else 0.0
-        self._held["unfilled_placement_slots"] = float(slots.sum() - placed.sum())
-        self._held["unplaced_students"] = float(len(fy) - placed.sum())
+            slots_offered=n_slots, slots_filled=n_placed, students_needing=len(fy),
+            students_placed=n_placed, real_training=n_real, new_ties=len(new))
+        self._held["placement_quality"] = np.int64(n_real) / np.int64(n_placed) if n_placed else 0.0
+        self._held["unfilled_placement_slots"] = float(n_slots - n_placed)
+        self._held["unplaced_students"] = float(len(fy) - n_placed)
 
     def _mark_active(self, schools: np.ndarray, firms: np.ndarray) -> None:
         if schools.size == 0 or len(self.ties) == 0:
             return
-        hit = self.ties.find(schools, firms)
-        hit = hit[hit >= 0]
-        self.ties.active[hit] = True
-        self._tie_last_active[hit] = self.steps
+        self.ties.mark_active(schools, firms, self._tie_last_active, self.steps)
 
     def _placement_month(self, i: int) -> None:
         fs = self.firm_state
-        if not (fs.hosted > 0).any():
+        if not fs.hosted.any():
             return
         terms = self._placement_terms
         # the output of every placement month and the monthly cost are fixed by the round (computed once a round)
         key = (terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity, self._host_quality)
         output, cost = self._memo("placement_flows", key, lambda: (
             eco.monthly_output(*key), eco.monthly_cost(terms, fs.wage, fs.engagement)))
-        fs.acc_output += fs.hosted * output[i]
-        fs.acc_cost += fs.hosted * cost
+        plc.add_placement_month(fs.acc_output, fs.acc_cost, fs.hosted, output[i], cost)
 
     # ------------------------------------------------------------------ projects
     def _run_projects(self) -> None:
         fs, p, rng = self.firm_state, self.p, self.rng
         firms, schools, values = self.projects.finish()
         if firms.size:
-            share = prj.firm_share(self.consortium.ip_effectiveness())
-            np.add.at(fs.project_value_year, firms, values * share)
-            for s, f in zip(schools, firms, strict=True):
-                k = fs.sector[f]
-                self.school_state.lag[s, k] = max(0.0, self.school_state.lag[s, k] - prj.CURRICULUM_REFRESH_YEARS)
-            np.add.at(self._extra_offers, firms, 1)
+            prj.book_results(firms, schools, values, prj.firm_share(self.consortium.ip_effectiveness()), fs.sector,
+                             fs.project_value_year, self.school_state.lag, self._extra_offers)
             self._mark_active(schools, firms)
             self._projects_this_step = int(firms.size)
         if fs.n == 0 or self.school_state.n == 0:
@@ -695,25 +681,34 @@ class ConsortiumModel(Model):
         hit = (rng.random(fs.n) < p["firms.bottleneck_rate"] / MONTHS).nonzero()[0]
         if hit.size == 0:
             return
-        platform = p["policy.platform.placement_matching"]
-        strong = self._strong_tie_firms()[hit]
-        prob = prj.access_probability(fs.engagement[hit], strong, platform) * prj.ip_start_factor(
-            self.consortium.ip_effectiveness())
-        go = hit[rng.random(hit.size) < prob]
+        prob, strongest, has_cdf, cdfs = self._project_routes()
+        go, school, sector, n_missing, n_draw = prj.starters(hit, rng.random(hit.size), prob, strongest, fs.sector,
+                                                             has_cdf)
+        if n_missing:  # firms without a partner: a school teaching their sector, if any, one uniform each
+            go, school = prj.draw_schools(go, school, sector, has_cdf, cdfs, rng.random(n_draw))
         if go.size == 0:
             return
-        school = self._partner_school(go)
-        ok = school >= 0
-        go, school = go[ok], school[ok]
-        if go.size == 0:
-            return
-        success = rng.random(go.size) < prj.SUCCESS_BASE + prj.SUCCESS_EQUIPMENT * self.school_state.equipment[school]
-        value = p["firms.bottleneck_value"] * np.exp(rng.standard_normal(go.size))
-        self.projects.add(go, school, prj.durations(rng, go.size, platform), success, value)
+        u = rng.random(go.size)
+        shock = np.exp(rng.standard_normal(go.size))
+        months = prj.durations(rng, go.size, p["policy.platform.placement_matching"])
+        self.projects.start(go, school, months, u, self.school_state.equipment, p["firms.bottleneck_value"], shock)
 
-    def _partner_school(self, firms: np.ndarray) -> np.ndarray:
-        """Strongest partner school of each firm, else a school teaching its sector (platform), else -1."""
-        t, fs, ss = self.ties, self.firm_state, self.school_state
+    def _project_routes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """What a firm with a bottleneck needs to start a project, kept while levels, ties, mix and policies last.
+
+        Returns per firm the chance it starts one (:func:`sim.projects.access_probability`
+        times the IP factor) and its strongest partner school (-1 if none), and
+        per sector whether a school teaches it and the CDF of the schools' shares
+        in it (a firm without a partner gets a school drawn from it, as
+        ``Generator.choice(ss.n, p=w / w.sum())`` would).
+        """
+        fs, ss, t = self.firm_state, self.school_state, self.ties
+        platform = self.p["policy.platform.placement_matching"]
+        ipf = prj.ip_start_factor(self.consortium.ip_effectiveness())
+        by_policy = self._memo("project_routes", (fs.engagement, t.school, t.firm, t.strength, ss.shares), dict)
+        routes = by_policy.get((platform, ipf))
+        if routes is not None:
+            return routes
 
         def strongest() -> np.ndarray:
             best = np.full(fs.n, -1, dtype=np.int64)
@@ -722,32 +717,10 @@ class ConsortiumModel(Model):
                 best[t.firm[order]] = t.school[order]
             return best
 
-        out = self._per_ties("strongest_partner", strongest)[firms]
-        missing = (out < 0).nonzero()[0]
-        if missing.size == 0:
-            return out
-        # a school teaching the firm's sector, weighted by its programme share: one uniform each, in order,
-        # as Generator.choice(ss.n, p=w / w.sum()) draws it
-        sector = fs.sector[firms[missing]]
-        cdf_all = self._memo("school_cdfs", (ss.shares,), dict)  # per sector, filled as needed, until the mix changes
-        cdf_of = {}
-        for k in np.unique(sector).tolist():
-            if k not in cdf_all:
-                w = ss.shares[:, k]
-                cdf = None
-                if w.sum() > 0:
-                    p_k = w / w.sum()
-                    cdf = p_k.cumsum()
-                    cdf /= cdf[-1]
-                cdf_all[k] = cdf
-            if cdf_all[k] is not None:
-                cdf_of[k] = cdf_all[k]
-        drawn = np.array([k in cdf_of for k in sector.tolist()], dtype=bool)
-        u = self.rng.random(int(drawn.sum()))
-        for k, cdf in cdf_of.items():
-            sel = sector[drawn] == k
-            out[missing[drawn][sel]] = cdf.searchsorted(u[sel], side="right")
-        return out
+        cdfs, has_cdf = self._memo("school_cdfs", (ss.shares,), lambda: prj.share_cdfs(np.ascontiguousarray(ss.shares.T)))
+        prob = prj.access_probability(fs.engagement, self._strong_tie_firms(), platform) * ipf
+        routes = by_policy[platform, ipf] = (prob, self._per_ties("strongest_partner", strongest), has_cdf, cdfs)
+        return routes
 
     # ------------------------------------------------------------------ June
     def _graduation(self) -> None:

@@ -33,6 +33,7 @@ import numpy as np
 from mesa.discrete_space.cell_agent import FixedCell
 from scipy import sparse
 
+from sim.kernels import placement as kp
 from sim.sorting import argsort_stable
 
 DISSOLVE_BELOW = 0.05
@@ -56,42 +57,45 @@ class Ties:
     firm: np.ndarray
     strength: np.ndarray
     active: np.ndarray  # activity (placements or projects) since last September
-    _sorted: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
+    #: sorted keys, the tie index of each, and the school and firm arrays they index (rebuilt if those are replaced)
+    _sorted: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.school.size)
 
-    def find(self, school: np.ndarray, firm: np.ndarray) -> np.ndarray:
-        """Index of the tie of each (school, firm) pair, -1 where there is none (a sorted-key lookup, no scan)."""
-        q = tie_key(school, firm)
-        out = np.full(q.size, -1, dtype=np.int64)
-        if len(self) == 0 or q.size == 0:
-            return out
-        if self._sorted is None:
+    def _lookup(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ties' keys sorted, and the tie index of each (built on first use after a change)."""
+        cached = self._sorted
+        if cached is None or cached[2] is not self.school or cached[3] is not self.firm:
             key = tie_key(self.school, self.firm)
             order = argsort_stable(key)
-            self._sorted = (key[order], order)
-        skey, order = self._sorted
-        pos = np.minimum(np.searchsorted(skey, q), skey.size - 1)
-        hit = skey[pos] == q
-        out[hit] = order[pos[hit]]
-        return out
+            cached = self._sorted = (key[order], order, self.school, self.firm)
+        return cached[0], cached[1]
+
+    def find(self, school: np.ndarray, firm: np.ndarray) -> np.ndarray:
+        """Index of the tie of each (school, firm) pair, -1 where there is none (a sorted-key lookup, no scan)."""
+        school, firm = np.broadcast_arrays(np.asarray(school, dtype=np.int64), np.asarray(firm, dtype=np.int64))
+        if len(self) == 0 or school.size == 0:
+            return np.full(school.size, -1, dtype=np.int64)
+        skey, order = self._lookup()
+        return kp.find_sorted(skey, order, school.ravel(), firm.ravel())
+
+    def mark_active(self, school: np.ndarray, firm: np.ndarray, last_active: np.ndarray, step: int) -> None:
+        """Set ``active`` and ``last_active[tie] = step`` for the ties of the given int64 (school, firm) pairs."""
+        if len(self) and school.size:
+            skey, order = self._lookup()
+            kp.mark_active(skey, order, school, firm, self.active, last_active, step)
 
     def add(self, school: np.ndarray, firm: np.ndarray, strength: float) -> np.ndarray:
         """Add ties not already present; returns the indices of the new ones."""
         if len(school) == 0:
             return np.zeros(0, dtype=np.int64)
-        key_new = tie_key(school, firm)
-        _, first = np.unique(key_new, return_index=True)
-        keep = np.zeros(len(key_new), bool)
-        keep[first] = True
-        keep &= self.find(school, firm) < 0
+        skey, order = self._lookup()
         start = len(self)
-        self.school = np.concatenate([self.school, school[keep]])
-        self.firm = np.concatenate([self.firm, firm[keep]])
-        self.strength = np.concatenate([self.strength, np.full(int(keep.sum()), strength)])
-        self.active = np.concatenate([self.active, np.zeros(int(keep.sum()), bool)])
-        self._sorted = None
+        self.school, self.firm, self.strength, self.active, skey, order = kp.add_ties(
+            skey, order, self.school, self.firm, np.asarray(self.strength, dtype=np.float64), self.active,
+            np.ascontiguousarray(school, dtype=np.int64), np.ascontiguousarray(firm, dtype=np.int64), float(strength))
+        self._sorted = (skey, order, self.school, self.firm)
         return np.arange(start, len(self))
 
     def keep(self, mask: np.ndarray) -> None:

@@ -24,7 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.sorting import argsort_stable, lexsort2
+from sim.kernels import placement as kp
+from sim.kernels.placement import add_placement_month, placement_outcomes
+
+__all__ = ["Allocations", "RoundResult", "add_placement_month", "allocate", "assign_students", "interval_match",
+           "match", "placement_outcomes", "realism"]
 
 
 @dataclass
@@ -138,41 +142,40 @@ def allocate(rng: np.random.Generator, need: np.ndarray, slots: np.ndarray, firm
 
     Returns the allocations and the new ties formed through search as an
     array of ``(school, firm)`` rows.
+
+    Pass 1 goes along ties, strongest first (random order among equals): each
+    tie takes ``min(students of the firm's sector left at the school, slots
+    left at the firm)`` in turn. Pass 2 searches beyond ties: each firm with
+    slots left searches with chance ``reach``; by sector, the searching firms
+    and the schools with students left, each in random order, are matched by
+    :func:`interval_match`. Random draws, in order: a tiebreak per tie, a
+    search draw per firm, then per sector with searchers a permutation of its
+    firms and (if any school has students left) of its schools. The passes run
+    as compiled loops (:mod:`sim.kernels.placement`).
     """
     n_k = need.shape[1]
-    need_flat = need.astype(np.int64).ravel()  # a copy: [school * n_k + sector]
-    left = slots.astype(np.int64).copy()
-    # pass 1: along ties, strongest first (random order among equals). Ties whose firm offers no slot or
-    # whose school has no student of the firm's sector take nothing whatever their rank (resources only
-    # shrink), so only the others are ranked; their relative order is that of the full ranking.
+    need_flat = np.array(need, dtype=np.int64).ravel()  # a copy: [school * n_k + sector]
+    left = np.array(slots, dtype=np.int64)
+    firm_sector = np.asarray(firm_sector, dtype=np.int64)
     tie_school, tie_firm = np.asarray(tie_school, dtype=np.int64), np.asarray(tie_firm, dtype=np.int64)
     tiebreak = rng.random(tie_school.size)
-    res = tie_school * n_k + firm_sector[tie_firm]
-    able = ((left[tie_firm] > 0) & (need_flat[res] > 0)).nonzero()[0]
-    order = able[lexsort2(tiebreak[able], -np.asarray(tie_strength)[able])]
-    t_school, t_firm = tie_school[order], tie_firm[order]
-    take = _along_ties(need_flat, left, res[order], t_firm)
-    got = take > 0
-    parts = [(t_school[got], t_firm[got], take[got])]
+    s1, f1, m1 = kp.along_ties(need_flat, left, tie_school, tie_firm, np.asarray(tie_strength, dtype=np.float64),
+                               tiebreak, firm_sector, n_k)
     # pass 2: search beyond ties, by sector
-    new_parts = []
-    searching = ((left > 0) & (rng.random(left.size) < reach)).nonzero()[0]
-    for k in np.unique(firm_sector[searching]) if searching.size else []:
-        firms = searching[firm_sector[searching] == k]
-        firms = firms[rng.permutation(firms.size)]
-        schools = (need_flat[k::n_k] > 0).nonzero()[0]
-        if schools.size == 0:
-            continue
-        schools = schools[rng.permutation(schools.size)]
-        fi, sj, amount = interval_match(left[firms], need_flat[schools * n_k + k])
-        a, b = firms[fi], schools[sj]
-        parts.append((b, a, amount))
-        new_parts.append(np.column_stack([b, a]))
-        np.subtract.at(need_flat, b * n_k + k, amount)
-        np.subtract.at(left, a, amount)
-    alloc = Allocations(*(np.concatenate([p[i] for p in parts]).astype(np.int64) for i in range(3)))
-    new = np.concatenate(new_parts).astype(np.int64) if new_parts else np.zeros((0, 2), dtype=np.int64)
-    return alloc, new
+    searching, n_firms, n_schools = kp.search_sizes(need_flat, left, rng.random(left.size), float(reach),
+                                                    firm_sector, n_k)
+    perms = []
+    for nf, ns in zip(n_firms.tolist(), n_schools.tolist(), strict=True):
+        if nf:
+            perms.append(rng.permutation(nf))
+            if ns:
+                perms.append(rng.permutation(ns))
+    if not perms:
+        return Allocations(s1, f1, m1), np.zeros((0, 2), dtype=np.int64)
+    s2, f2, m2 = kp.search_match(need_flat, left, searching, firm_sector, n_k,
+                                 np.concatenate(perms).astype(np.int64, copy=False))
+    alloc = Allocations(np.concatenate([s1, s2]), np.concatenate([f1, f2]), np.concatenate([m1, m2]))
+    return alloc, np.column_stack([s2, f2])
 
 
 def match(rng: np.random.Generator, need: np.ndarray, slots: np.ndarray, firm_sector: np.ndarray,
@@ -194,36 +197,30 @@ def assign_students(allocations: Allocations | list[tuple[int, int, int]], schoo
 
     Students must be sorted by (school, sector), as :class:`sim.students.FinalYear` makes them.
     """
-    host = np.full(school.size, -1, dtype=np.int64)
     if not len(allocations):
-        return host
+        return np.full(school.size, -1, dtype=np.int64)
     if not isinstance(allocations, Allocations):
         s_, f_, m_ = (np.array(c, dtype=np.int64) for c in zip(*allocations, strict=True))
         allocations = Allocations(s_, f_, m_)
-    s, f, m = allocations.school, allocations.firm, allocations.students
-    group = school * n_sectors + sector
-    g = s * n_sectors + firm_sector[f]
-    start = np.searchsorted(group, g)
-    # students already given to earlier allocations of the same group
-    order = argsort_stable(g)
-    m_sorted = m[order]
-    before = np.cumsum(m_sorted) - m_sorted
-    g_sorted = g[order]
-    first_of_group = np.concatenate([[True], g_sorted[1:] != g_sorted[:-1]])
-    group_base = before[first_of_group.nonzero()[0][np.cumsum(first_of_group) - 1]]
-    used = np.empty_like(m)
-    used[order] = before - group_base
-    a = start + used
-    total = int(m.sum())
-    seq = np.arange(total) - np.repeat(np.cumsum(m) - m, m)
-    host[np.repeat(a, m) + seq] = np.repeat(f, m)
-    return host
+    elif allocations.school.dtype != np.int64:
+        allocations = Allocations(*(np.asarray(c, dtype=np.int64) for c in (allocations.school, allocations.firm,
+                                                                             allocations.students)))
+    return kp.assign_students(allocations.school, allocations.firm, allocations.students,
+                              np.asarray(school, dtype=np.int64), np.asarray(sector, dtype=np.int64),
+                              np.asarray(firm_sector, dtype=np.int64), n_sectors)
 
 
 def realism(level: np.ndarray, mentor_days: np.ndarray, equipment: np.ndarray, lag: np.ndarray,
             production_motive: np.ndarray, school_effort: np.ndarray) -> np.ndarray:
-    """Probability a placement is real training, not odd jobs (打杂)."""
-    r = (0.2 + 0.35 * (level == 2) + 0.1 * np.minimum(mentor_days, 2.0) / 2.0 + 0.15 * equipment
-         + 0.15 * (1.0 - np.minimum(lag, 6.0) / 6.0) - 0.2 * (production_motive & (level == 1))
-         + 0.1 * (school_effort - 0.5))
-    return np.clip(r, 0.02, 0.98)
+    """Probability a placement is real training, not odd jobs (打杂).
+
+    ``clip(0.2 + 0.35 [deep] + 0.1 min(mentor days, 2) / 2 + 0.15 equipment
+    + 0.15 (1 - min(lag, 6) / 6) - 0.2 [production motive, shallow]
+    + 0.1 (school effort - 0.5), 0.02, 0.98)``, elementwise (arrays broadcast).
+    """
+    arrays = np.broadcast_arrays(np.asarray(level, dtype=np.int64), np.asarray(mentor_days, dtype=np.float64),
+                                 np.asarray(equipment, dtype=np.float64), np.asarray(lag, dtype=np.float64),
+                                 np.asarray(production_motive, dtype=np.bool_),
+                                 np.asarray(school_effort, dtype=np.float64))
+    shape = arrays[0].shape
+    return kp.realism(*(np.ascontiguousarray(a).ravel() for a in arrays)).reshape(shape)

@@ -15,9 +15,9 @@ the school's equipment. A success saves the firm money (log-normal, median
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
+
+from sim.kernels import placement as kp
 
 #: Start probability given a bottleneck, by access route (assumption).
 ACCESS_DEEP, ACCESS_TIE, ACCESS_PLATFORM, ACCESS_NONE = 0.9, 0.5, 0.6, 0.03
@@ -25,44 +25,83 @@ ACCESS_DEEP, ACCESS_TIE, ACCESS_PLATFORM, ACCESS_NONE = 0.9, 0.5, 0.6, 0.03
 CURRICULUM_REFRESH_YEARS = 0.15
 SUCCESS_BASE, SUCCESS_EQUIPMENT = 0.5, 0.3
 MEAN_MONTHS, MEAN_MONTHS_PLATFORM_CUT = 6.0, 0.8
+_NEVER = 1 << 62
+#: what :meth:`Projects.finish` returns when nothing finishes (read-only)
+_NONE = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+for _a in _NONE:
+    _a.setflags(write=False)
 
 
-@dataclass
 class Projects:
-    """Running projects as arrays."""
+    """Running projects as arrays: ``firm``, ``school``, ``months_left``, ``success``, ``value``, and counts.
 
-    firm: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    school: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    months_left: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    success: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    value: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    started: int = 0
-    completed: int = 0
-    failed: int = 0
+    The book keeps each project's due month on its own clock, so a month in
+    which nothing is due costs no array work; ``months_left`` is derived.
+    """
+
+    def __init__(self, firm: np.ndarray | None = None, school: np.ndarray | None = None,
+                 months_left: np.ndarray | None = None, success: np.ndarray | None = None,
+                 value: np.ndarray | None = None, started: int = 0, completed: int = 0, failed: int = 0) -> None:
+        self.firm = np.zeros(0, np.int64) if firm is None else firm
+        self.school = np.zeros(0, np.int64) if school is None else school
+        self.success = np.zeros(0, bool) if success is None else success
+        self.value = np.zeros(0) if value is None else value
+        self.started, self.completed, self.failed = started, completed, failed
+        self._clock = 0  # months advanced so far
+        self.months_left = np.zeros(0, np.int64) if months_left is None else months_left
+
+    @property
+    def months_left(self) -> np.ndarray:
+        """Months until each project is due (due when it reaches 0 or less)."""
+        return self._due - self._clock
+
+    @months_left.setter
+    def months_left(self, months: np.ndarray) -> None:
+        self._due = np.asarray(months, dtype=np.int64) + self._clock  # the month each is due, on the book's clock
+        self._soonest = int(self._due.min()) if self._due.size else _NEVER
+
+    def __repr__(self) -> str:
+        return (f"Projects(firm={self.firm!r}, school={self.school!r}, months_left={self.months_left!r}, "
+                f"success={self.success!r}, value={self.value!r}, started={self.started}, "
+                f"completed={self.completed}, failed={self.failed})")
 
     def add(self, firm, school, months, success, value) -> None:
         """Start projects."""
         self.firm = np.concatenate([self.firm, firm])
         self.school = np.concatenate([self.school, school])
-        self.months_left = np.concatenate([self.months_left, months])
         self.success = np.concatenate([self.success, success])
         self.value = np.concatenate([self.value, value])
         self.started += int(len(firm))
+        due = np.asarray(months, dtype=np.int64) + self._clock
+        self._due = np.concatenate([self._due, due])
+        if due.size:
+            self._soonest = min(self._soonest, int(due.min()))
 
     def finish(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Advance a month; returns (firm, school, value) of the projects that succeeded."""
-        self.months_left = self.months_left - 1
-        done = self.months_left <= 0
-        if not done.any():  # nothing finishes this month
-            return self.firm[:0], self.school[:0], self.value[:0]
-        ok = done & self.success
-        out = self.firm[ok], self.school[ok], self.value[ok]
-        self.completed += int(ok.sum())
-        self.failed += int((done & ~self.success).sum())
-        keep = ~done
-        self.firm, self.school = self.firm[keep], self.school[keep]
-        self.months_left, self.success, self.value = self.months_left[keep], self.success[keep], self.value[keep]
-        return out
+        self._clock += 1
+        if self._soonest > self._clock:  # nothing finishes this month
+            return _NONE
+        (ok_firm, ok_school, ok_value, self.firm, self.school, self._due, self.success, self.value,
+         n_ok, n_failed, self._soonest) = kp.split_book(self.firm, self.school, self._due, self.success, self.value,
+                                                        self._clock)
+        self.completed += n_ok
+        self.failed += n_failed
+        return ok_firm, ok_school, ok_value
+
+    def start(self, firm: np.ndarray, school: np.ndarray, months: np.ndarray, u: np.ndarray, equipment: np.ndarray,
+              median_value: float, shock: np.ndarray) -> None:
+        """Start projects that succeed if ``u < SUCCESS_BASE + SUCCESS_EQUIPMENT * equipment[school]``.
+
+        Each is worth ``median_value * shock`` (``shock`` log-normal) and lasts
+        ``months``; the same as :meth:`add` with those ``success`` and ``value``.
+        """
+        (self.firm, self.school, self._due, self.success, self.value,
+         soonest) = kp.append_projects(self.firm, self.school, self._due, self.success, self.value, firm,
+                                       school, months, self._clock, u, SUCCESS_BASE, SUCCESS_EQUIPMENT, equipment,
+                                       float(median_value), shock)
+        self.started += int(firm.size)
+        self._soonest = min(self._soonest, soonest)
 
 
 def access_probability(level: np.ndarray, strong_tie: np.ndarray, platform: float) -> np.ndarray:
@@ -93,3 +132,18 @@ def durations(rng: np.random.Generator, n: int, platform: float) -> np.ndarray:
     """Project length in months: geometric, shorter through a platform."""
     mean = max(1.0, MEAN_MONTHS * (1.0 - MEAN_MONTHS_PLATFORM_CUT * platform))
     return rng.geometric(1.0 / mean, size=n).astype(np.int64)
+
+
+def book_results(firm: np.ndarray, school: np.ndarray, value: np.ndarray, share: float, firm_sector: np.ndarray,
+                 project_value_year: np.ndarray, lag: np.ndarray, extra_offers: np.ndarray) -> None:
+    """Book succeeded projects in place: the firm's share of the value, the school's curriculum, a job offer."""
+    kp.project_results(firm, school, value, float(share), firm_sector, project_value_year, lag,
+                       CURRICULUM_REFRESH_YEARS, extra_offers)
+
+
+#: The firms that start a project, their partner schools and what drawing the missing ones takes.
+starters = kp.starters
+#: Schools drawn for firms without a partner; the firms and schools that have one.
+draw_schools = kp.draw_schools
+#: Per sector, the CDF of the schools' programme shares (from the transposed shares) and whether it exists.
+share_cdfs = kp.share_cdfs
