@@ -1,0 +1,410 @@
+"""Kernels of the September updates, the beliefs and the monthly indicators (bit-identical to the numpy code).
+
+Every September the schools update equipment, effort, programme mix and
+curricula, the study years move up, the final year is expanded into students,
+firms' beliefs learn from own and neighbours' outcomes and partnership ties
+decay and form; every month the indicators are recomputed. On 20 schools x 6
+sectors, ~250 ties and ~300 firms each of these was a chain of a dozen or more
+small numpy calls whose per-call overhead was the cost; here each chain is one
+compiled pass (rules in :mod:`sim.jit`).
+
+No kernel draws random numbers (the caller draws them with the model's
+generator, in the same sizes and order, and passes them in) or computes a
+transcendental function (``sqrt`` is exact). Float sums over arrays are
+:func:`sim.jit.pairwise_sum` where numpy sums pairwise; ``bincount``/``add.at``
+and sparse matrix-vector products accumulate sequentially, as here. The numpy
+formulations each kernel replaces are in tests/test_kernels_yearly.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.jit import njit, pairwise_sum
+
+
+@njit
+def _clip(x: float, lo: float, hi: float) -> float:
+    """``np.clip`` of a float (NaN propagates)."""
+    if x != x:
+        return x
+    y = x if x > lo else lo
+    return y if y < hi else hi
+
+
+@njit
+def _maximum(a: float, b: float) -> float:
+    """``np.maximum`` of two floats (NaN propagates); also ``np.clip(a, b, None)``."""
+    if a != a:
+        return a
+    return a if a >= b else b
+
+
+@njit
+def _minimum(a: float, b: float) -> float:
+    """``np.minimum`` of two floats (NaN propagates)."""
+    if a != a:
+        return a
+    return a if a <= b else b
+
+
+# ---------------------------------------------------------------- schools
+@njit
+def school_year(tie_school: np.ndarray, tie_firm: np.ndarray, tie_active: np.ndarray, engagement: np.ndarray,
+                firm_sector: np.ndarray, employees: np.ndarray, tier_skill: np.ndarray, equipment: np.ndarray,
+                shares: np.ndarray, lag: np.ndarray, per_school: float, entity_weight: float, base_effort: float,
+                evaluation: float, rate: float, cowrite: float, frontier_speed: float,
+                own_rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, np.ndarray, np.ndarray]:
+    """The schools' September: equipment, effort, programme mix, curricula and final-year base skill.
+
+    Returns new ``(equipment, effort, shares, adjusted, lag, base_skill)``;
+    ``shares`` is the input array when ``adjusted`` is False (no demand or no
+    schools). Replaces, in ``ConsortiumModel._start_year``::
+
+        deep = model._deep_partner_matrix()          # add.at of deep-engaged partners by (school, sector)
+        equipment = clip(equipment * 0.95 + 0.05 * clip(per_school / 1e6, 0, 1)
+                         + entity_weight * minimum(deep.sum(axis=1), 3), 0, 1)
+        active = zeros(n_s); maximum.at(active, tie_school, tie_active.astype(float))
+        schools.update_effort(...)                  # clip(base + evaluation + 0.1 funding + 0.05 active, 0, 1)
+        demand = bincount(firm_sector, weights=employees, minlength=k)
+        if demand.sum() > 0 and n_s: schools.adjust_programmes(ss, demand / demand.sum(), rate)
+        cowriting = cowrite * minimum(deep, 2) / 2.0  # cowrite = cowriting rate x curriculum voice
+        schools.update_curriculum(ss, frontier_speed, own_rate, cowriting)
+        schools.trainee_base_skill(ss)              # tier_skill = TIER_SKILL[tier]
+    """
+    n_s, n_k = shares.shape
+    deep = np.zeros((n_s, n_k))
+    active = np.zeros(n_s)
+    for i in range(tie_school.size):
+        s, f = tie_school[i], tie_firm[i]
+        if engagement[f] == 2:
+            deep[s, firm_sector[f]] += 1.0
+        a = 1.0 if tie_active[i] else 0.0
+        if not active[s] >= a:  # np.maximum.at
+            active[s] = a
+    equipment_push = 0.05 * _clip(per_school / 1_000_000.0, 0.0, 1.0)
+    funding = _clip(per_school / 2_000_000.0, 0.0, 1.0)
+    effort_base = base_effort + evaluation + 0.1 * funding
+    new_equipment = np.empty(n_s)
+    effort = np.empty(n_s)
+    for s in range(n_s):
+        n_deep = pairwise_sum(deep[s])
+        new_equipment[s] = _clip(equipment[s] * 0.95 + equipment_push + entity_weight * _minimum(n_deep, 3.0), 0.0, 1.0)
+        effort[s] = _clip(effort_base + 0.05 * active[s], 0.0, 1.0)
+    # programme mix toward local demand
+    demand = np.zeros(n_k)
+    for f in range(firm_sector.size):
+        demand[firm_sector[f]] += employees[f]
+    total = pairwise_sum(demand)
+    adjusted = total > 0 and n_s > 0
+    new_shares = shares
+    if adjusted:
+        new_shares = np.empty((n_s, n_k))
+        keep = 1.0 - rate
+        for s in range(n_s):
+            for k in range(n_k):
+                new_shares[s, k] = keep * shares[s, k] + rate * (demand[k] / total)
+            row_sum = pairwise_sum(new_shares[s])
+            for k in range(n_k):
+                new_shares[s, k] = new_shares[s, k] / row_sum
+    # curricula, then the base skill of the year's final-year students
+    new_lag = np.empty((n_s, n_k))
+    base_skill = np.empty((n_s, n_k))
+    for s in range(n_s):
+        base = 0.75 + tier_skill[s] + 0.2 * new_equipment[s] + 0.1 * effort[s]
+        for k in range(n_k):
+            close = _clip(own_rate * effort[s] + cowrite * _minimum(deep[s, k], 2.0) / 2.0, 0.0, 0.95)
+            new_lag[s, k] = (lag[s, k] + frontier_speed) * (1.0 - close)
+            base_skill[s, k] = _maximum(base - 0.04 * new_lag[s, k], 0.2)
+    return new_equipment, effort, new_shares, adjusted, new_lag, base_skill
+
+
+# ---------------------------------------------------------------- students
+@njit
+def remainder_rows(totals: np.ndarray, shares: np.ndarray, out: np.ndarray) -> None:
+    """``out[i] = largest_remainder(totals[i], shares[i])`` for every row (see :func:`sim.students.largest_remainder_rows`).
+
+    Each row: shares clipped at 0, ``raw = shares / shares.sum() * total``,
+    ``floor(raw)``, then one more for the ``total - sum(floor)`` elements with
+    the largest remainders ``raw - floor(raw)`` (ties to the lower index, as
+    numpy's stable argsort of ``-(raw - floor)``); rows with ``total <= 0`` or
+    no positive share are zeros.
+    """
+    n_s, n_k = shares.shape
+    row = np.empty(n_k)
+    raw = np.empty(n_k)
+    rem = np.empty(n_k)
+    for s in range(n_s):
+        for k in range(n_k):
+            row[k] = _maximum(shares[s, k], 0.0)
+        total = totals[s]
+        row_sum = pairwise_sum(row)
+        if not (total > 0 and row_sum > 0):
+            for k in range(n_k):
+                out[s, k] = 0
+            continue
+        given = 0
+        for k in range(n_k):
+            raw[k] = row[k] / row_sum * total
+            b = np.int64(np.floor(raw[k]))
+            out[s, k] = b
+            given += b
+            rem[k] = -(raw[k] - b)
+        rest = total - given
+        if rest <= 0:
+            continue
+        for k in range(n_k):  # rank of element k in the stable ascending order of rem
+            rank = 0
+            for j in range(n_k):
+                if rem[j] < rem[k] or (rem[j] == rem[k] and j < k):
+                    rank += 1
+            if rank < rest:
+                out[s, k] += 1
+
+
+@njit
+def advance_counts(counts: np.ndarray, totals: np.ndarray, shares: np.ndarray) -> int:
+    """Move every study year up and fill the first with the intake; returns the intake (-1: final year not empty).
+
+    Replaces ``Enrolment.advance``'s ``counts[:, :, -1].any()`` check,
+    ``counts[:, :, 1:] = counts[:, :, :-1].copy()``,
+    ``counts[:, :, 0] = largest_remainder_rows(totals, shares)`` and
+    ``counts[:, :, 0].sum()``.
+    """
+    n_s, n_k, n_y = counts.shape
+    for s in range(n_s):
+        for k in range(n_k):
+            if counts[s, k, n_y - 1] != 0:
+                return -1
+    for s in range(n_s):
+        for k in range(n_k):
+            for y in range(n_y - 1, 0, -1):
+                counts[s, k, y] = counts[s, k, y - 1]
+    intake = np.empty((n_s, n_k), dtype=np.int64)
+    remainder_rows(totals, shares, intake)
+    entered = 0
+    for s in range(n_s):
+        for k in range(n_k):
+            counts[s, k, 0] = intake[s, k]
+            entered += intake[s, k]
+    return entered
+
+
+@njit
+def expand_students(counts: np.ndarray, base_skill: np.ndarray,
+                    noise: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One element per student of ``counts[school, sector]``: school, sector, ``max(base_skill + noise, 0)``.
+
+    Replaces ``FinalYear.from_counts``'s ``idx = repeat(arange(counts.size),
+    counts.ravel())``, ``idx // n_k``, ``idx % n_k`` and
+    ``clip(base_skill[school, sector] + noise, 0, None)``; ``noise`` has
+    ``counts.sum()`` elements, in that order.
+    """
+    n_s, n_k = counts.shape
+    n = noise.size
+    total = 0
+    for s in range(n_s):
+        for k in range(n_k):
+            if counts[s, k] < 0:
+                raise ValueError("counts must be non-negative")
+            total += counts[s, k]
+    if total != n:
+        raise ValueError("noise must have counts.sum() elements")
+    school = np.empty(n, dtype=np.int64)
+    sector = np.empty(n, dtype=np.int64)
+    skill = np.empty(n)
+    i = 0
+    for s in range(n_s):
+        for k in range(n_k):
+            for _ in range(counts[s, k]):
+                school[i] = s
+                sector[i] = k
+                skill[i] = _maximum(base_skill[s, k] + noise[i], 0.0)
+                i += 1
+    return school, sector, skill
+
+
+# ---------------------------------------------------------------- beliefs
+@njit
+def _learn(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, belief: np.ndarray, own: np.ndarray,
+           has_own: np.ndarray, lam: float, omega: float) -> np.ndarray:
+    """``ConsortiumModel._update_beliefs``' ``learn``: adaptive expectations from own and neighbours' outcomes.
+
+    ``nb_sum = A @ where(has_own, own, 0)`` and ``nb_n = A @ has_own`` are
+    scipy's CSR matrix-vector products (a sequential sum per row, from 0.0).
+    """
+    n = belief.size
+    out = np.empty(n)
+    for i in range(n):
+        nb_sum = 0.0
+        nb_n = 0.0
+        for jj in range(indptr[i], indptr[i + 1]):
+            j = indices[jj]
+            nb_sum += data[jj] * (own[j] if has_own[j] else 0.0)
+            nb_n += data[jj] * (1.0 if has_own[j] else 0.0)
+        own_v = own[i] if has_own[i] else 0.0
+        has_nb = nb_n > 0
+        nb = nb_sum / nb_n if has_nb else 0.0
+        if has_own[i] and has_nb:
+            target = (1 - omega) * own_v + omega * nb
+        elif has_own[i]:
+            target = own_v
+        elif has_nb:
+            target = nb
+        else:
+            target = belief[i]
+        out[i] = (1 - lam) * belief[i] + lam * target
+    return out
+
+
+@njit
+def update_beliefs(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, lam: float, omega: float,
+                   hosted: np.ndarray, acc_output: np.ndarray, predicted_output: np.ndarray,
+                   belief_productivity: np.ndarray, learn_retention: bool, retention_ratio: np.ndarray,
+                   has_retention: np.ndarray, belief_retention: np.ndarray, belief_paid: np.ndarray, paid: float,
+                   project_value: np.ndarray, engagement: np.ndarray, belief_projects: np.ndarray,
+                   realised_net: np.ndarray, goodwill: np.ndarray, goodwill_keep: float) -> tuple:
+    """The September belief update of ``ConsortiumModel._update_beliefs``, one pass per belief.
+
+    Returns new ``(belief_productivity, belief_retention, belief_paid,
+    belief_projects, goodwill)``; ``belief_retention`` is the input array when
+    ``learn_retention`` is False. Replaces::
+
+        ratio = divide(acc_output, predicted_output, out=ones(n), where=predicted_output > 0)
+        belief_productivity = clip(learn(belief_productivity, ratio, hosted > 0), 0.2, 3.0)
+        belief_retention = clip(learn(belief_retention, retention_ratio, has_retention), 0.1, 3.0)
+        belief_paid = (1 - lam) * belief_paid + lam * paid
+        belief_projects = maximum(learn(belief_projects, project_value, engagement == 2), 0.0)
+        returns = (nan_to_num(realised_net, nan=-1.0) >= 0) | (project_value > 0)
+        goodwill = where(returns, goodwill, goodwill * goodwill_keep)   # goodwill_keep = 1 - decay
+    """
+    n = hosted.size
+    ratio = np.empty(n)
+    was_host = np.empty(n, dtype=np.bool_)
+    deep = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        ratio[i] = acc_output[i] / predicted_output[i] if predicted_output[i] > 0 else 1.0
+        was_host[i] = hosted[i] > 0
+        deep[i] = engagement[i] == 2
+    productivity = _learn(indptr, indices, data, belief_productivity, ratio, was_host, lam, omega)
+    for i in range(n):
+        productivity[i] = _clip(productivity[i], 0.2, 3.0)
+    retention = belief_retention
+    if learn_retention:
+        retention = _learn(indptr, indices, data, belief_retention, retention_ratio, has_retention, lam, omega)
+        for i in range(n):
+            retention[i] = _clip(retention[i], 0.1, 3.0)
+    paid_belief = np.empty(belief_paid.size)
+    for i in range(belief_paid.size):
+        paid_belief[i] = (1 - lam) * belief_paid[i] + lam * paid
+    projects = _learn(indptr, indices, data, belief_projects, project_value, deep, lam, omega)
+    new_goodwill = np.empty(n)
+    for i in range(n):
+        projects[i] = _maximum(projects[i], 0.0)
+        r = realised_net[i]
+        returns = (r >= 0 and r == r) or project_value[i] > 0
+        new_goodwill[i] = goodwill[i] if returns else goodwill[i] * goodwill_keep
+    return productivity, retention, paid_belief, projects, new_goodwill
+
+
+# ---------------------------------------------------------------- ties
+@njit
+def decay_ties(strength: np.ndarray, active: np.ndarray, decay_keep: float,
+               dissolve_below: float) -> tuple[np.ndarray, int]:
+    """A year of tie strength: active ties gain 0.2 (up to 1), others decay; clears ``active`` in place.
+
+    Returns the new strengths and how many stay (``strength >= dissolve_below``).
+    Replaces ``where(active, minimum(1.0, strength + 0.2), strength * decay_keep)``
+    (``decay_keep = 1 - tie_decay``), the keep mask's count and ``active[:] = False``.
+    """
+    n = strength.size
+    out = np.empty(n)
+    kept = 0
+    for i in range(n):
+        if active[i]:
+            out[i] = _minimum(1.0, strength[i] + 0.2)
+        else:
+            out[i] = strength[i] * decay_keep
+        if out[i] >= dissolve_below:
+            kept += 1
+        active[i] = False
+    return out, kept
+
+
+@njit
+def search_partners(searching: np.ndarray, shares: np.ndarray, u: np.ndarray, firm_sector: np.ndarray,
+                    engagement: np.ndarray, employees: np.ndarray) -> np.ndarray:
+    """The firm each searching school finds, given two uniforms per school (every sector has firms).
+
+    School ``searching[i]`` draws a sector with ``u[2 i]`` from its programme mix
+    and then a firm of that sector with ``u[2 i + 1]``, weighted by
+    ``(1 + 2 engagement) sqrt(employees)``: the draws of
+    ``Generator.choice(p=w / w.sum())``, i.e. a right-side binary search of the
+    uniform in ``cumsum(w / w.sum())`` divided by its last element. Replaces the
+    loop in ``ConsortiumModel._update_ties`` for the case every sector has firms.
+    """
+    n_k = shares.shape[1]
+    n_f = firm_sector.size
+    # firms grouped by sector, in increasing index order within each (a stable counting sort)
+    start = np.zeros(n_k + 1, dtype=np.int64)
+    for f in range(n_f):
+        start[firm_sector[f] + 1] += 1
+    for k in range(n_k):
+        start[k + 1] += start[k]
+    fill = start[:n_k].copy()
+    members = np.empty(n_f, dtype=np.int64)
+    for f in range(n_f):
+        k = firm_sector[f]
+        members[fill[k]] = f
+        fill[k] += 1
+    cdf = np.empty(n_f)
+    ready = np.zeros(n_k, dtype=np.bool_)
+    sector_cdf = np.empty(n_k)
+    out = np.empty(searching.size, dtype=np.int64)
+    for i in range(searching.size):
+        s = searching[i]
+        acc = 0.0
+        for k in range(n_k):
+            acc += shares[s, k]
+            sector_cdf[k] = acc
+        last = sector_cdf[n_k - 1]
+        x = u[2 * i]
+        k = 0
+        while k < n_k and sector_cdf[k] / last <= x:
+            k += 1
+        lo, hi = start[k], start[k + 1]
+        if not ready[k]:
+            w = np.empty(hi - lo)
+            for j in range(lo, hi):
+                f = members[j]
+                w[j - lo] = (1.0 + 2.0 * engagement[f]) * np.sqrt(employees[f])
+            w_sum = pairwise_sum(w)
+            acc = 0.0
+            for j in range(lo, hi):
+                acc += w[j - lo] / w_sum
+                cdf[j] = acc
+            for j in range(lo, hi):
+                cdf[j] = cdf[j] / acc
+            ready[k] = True
+        x = u[2 * i + 1]
+        j = lo
+        while j < hi and cdf[j] <= x:
+            j += 1
+        out[i] = members[j]
+    return out
+
+
+# ---------------------------------------------------------------- indicators
+@njit
+def indicator_month(lag: np.ndarray, weight: np.ndarray, last_active: np.ndarray, steps: int,
+                    months: int) -> tuple[float, int]:
+    """``((lag * weight).sum(), (steps - last_active < months).sum())`` for the monthly indicators."""
+    prod = np.empty(lag.size)
+    flat_lag, flat_w = lag.ravel(), weight.ravel()
+    for i in range(lag.size):
+        prod[i] = flat_lag[i] * flat_w[i]
+    n_active = 0
+    for i in range(last_active.size):
+        if steps - last_active[i] < months:
+            n_active += 1
+    return pairwise_sum(prod), n_active
