@@ -158,7 +158,7 @@ class ConsortiumModel(Model):
         cohort = np.array([p[f"population.cohort_size.{sch.TIERS[t]}"] for t in tiers], dtype=np.int64)
         # schools specialise: each leans to a few sectors; higher tiers are broader
         conc = np.where(tiers == 0, 0.6, np.where(tiers == 1, 1.0, 1.5))
-        shares = np.vstack([rng.dirichlet(np.full(k, c)) for c in conc]) if n_s else np.zeros((0, k))
+        shares = _dirichlet_rows(rng, conc, k)
         self.school_state = sch.SchoolState(
             tier=tiers, cohort_size=cohort, shares=shares,
             lag=np.full((n_s, k), p["technology.initial_curriculum_lag"]) * np.exp(0.2 * rng.standard_normal((n_s, k))),
@@ -168,7 +168,7 @@ class ConsortiumModel(Model):
         self.enrolment = Enrolment.start(cohort, shares)
         # Mesa agents (thin views on the arrays)
         self.school_agents = [sch.School(self, i) for i in range(n_s)]
-        self.firm_agents = [AnchorFirm(self, i) if is_anchor[i] else SME(self, i) for i in range(n)]
+        self.firm_agents = [AnchorFirm(self, i) if a else SME(self, i) for i, a in enumerate(is_anchor.tolist())]
         self.school_nodes = np.array([a.unique_id for a in self.school_agents], dtype=np.int64)
         self.firm_nodes = np.array([a.unique_id for a in self.firm_agents], dtype=np.int64)
 
@@ -177,11 +177,11 @@ class ConsortiumModel(Model):
         fs.supplier_of = net.supply_chain(rng, fs.is_anchor, fs.sector, fs.employees, self.p["population.supply_chain_share"])
         comp = net.competition_edges(rng, fs.sector, self.p["labour_market.competitors_per_sector"])
         self.competition = net.adjacency(fs.n, comp)
-        fs.competitors = np.asarray(self.competition.sum(axis=1)).ravel()
+        fs.competitors = np.diff(self.competition.indptr).astype(np.float64)  # row sums of a 0/1 matrix
         chain = np.column_stack([np.flatnonzero(fs.supplier_of >= 0), fs.supplier_of[fs.supplier_of >= 0]])
         self.firm_adjacency = net.adjacency(fs.n, np.concatenate([comp, chain]) if len(chain) else comp)
         self.firm_adjacency.data[:] = 1.0
-        self._firm_degree = np.asarray(self.firm_adjacency.sum(axis=1)).ravel()
+        self._firm_degree = np.diff(self.firm_adjacency.indptr).astype(np.float64)
         a = self.firm_adjacency  # its CSR arrays, with int64 indices, for the compiled belief update
         self._adjacency_csr = (a.indptr.astype(np.int64), a.indices.astype(np.int64), a.data)
         self.ties = net.initial_ties(rng, self.school_state.shares, fs.is_anchor, fs.sector)
@@ -428,11 +428,12 @@ class ConsortiumModel(Model):
         # ties
         self._update_ties()
         # firms
-        fs.slots = slot_numbers(fs.employees, p["labour_market.annual_turnover"], p["firms.slot_cap_workforce"],
-                                p["firms.slot_cap_post"], p["firms.skilled_post_share"])
-        raw = fs.employees * p["labour_market.annual_turnover"] * p["labour_market.graduate_hiring_share"]
-        fs.vacancies = (np.floor(raw) + (self.rng.random(fs.n) < raw - np.floor(raw))).astype(np.int64) + self._extra_offers
-        self._extra_offers[:] = 0
+        slot_args = (fs.employees, p["labour_market.annual_turnover"], p["firms.slot_cap_workforce"],
+                     p["firms.slot_cap_post"], p["firms.skilled_post_share"])
+        fs.slots = self._memo("slots", slot_args, lambda: slot_numbers(*slot_args))  # the same until they change
+        fs.vacancies = kyear.vacancies(fs.employees, float(p["labour_market.annual_turnover"]),
+                                       float(p["labour_market.graduate_hiring_share"]), self.rng.random(fs.n),
+                                       self._extra_offers)
         fs.on_ladder = self._ladder_firms()
         decide(self)
         fs.hosted[:] = 0
@@ -468,7 +469,7 @@ class ConsortiumModel(Model):
         return out
 
     def _active_tie_share(self) -> float:
-        return float(self.ties.active.mean()) if len(self.ties) else 0.0
+        return np.count_nonzero(self.ties.active) / len(self.ties) if len(self.ties) else 0.0
 
     def _update_ties(self) -> None:
         """September: ties strengthen with last year's activity or decay (and dissolve); schools search for new ones."""
@@ -1138,21 +1139,27 @@ class _IndicatorCollector(DataCollector):
         fast = self.__dict__.get("_fast")
         if fast is None or fast[0] is not self.model_reporters or self.agent_reporters or self.agenttype_reporters:
             super().collect(model)  # validates the reporters on the first call
-            if self.model_reporters and all(isinstance(r, str) for r in self.model_reporters.values()):
-                attrs = list(self.model_reporters.values())
-                self._fast = (self.model_reporters, [self.model_vars[v] for v in self.model_reporters],
-                              operator.attrgetter(*attrs), len(attrs) == 1)
+            if all(isinstance(r, str) for r in self.model_reporters.values()):
+                self._fast = (self.model_reporters, [(self.model_vars[v], r) for v, r in self.model_reporters.items()])
             return
-        try:
-            values = fast[2](model)
-        except AttributeError:  # a reporter naming no attribute records None, as DataCollector does
-            values = [getattr(model, attr, None) for attr in self.model_reporters.values()]
-        else:
-            if fast[3]:
-                values = (values,)
         self._collection_steps.append(model.time)
-        for column, value in zip(fast[1], values, strict=True):
-            column.append(value)
+        for values, attr in fast[1]:
+            values.append(getattr(model, attr, None))
+
+
+def _dirichlet_rows(rng: np.random.Generator, conc: np.ndarray, k: int) -> np.ndarray:
+    """Row ``i`` drawn as ``rng.dirichlet(np.full(k, conc[i]))``, in order; a run of equal ``conc`` in one call.
+
+    ``Generator.dirichlet(alpha, size=m)`` draws its rows one after another
+    exactly as ``m`` calls would, so the rows and the generator's state are the same.
+    """
+    rows = [np.zeros((0, k))]
+    start = 0
+    for i in range(1, conc.size + 1):
+        if i == conc.size or conc[i] != conc[start]:
+            rows.append(rng.dirichlet(np.full(k, conc[start]), size=i - start))
+            start = i
+    return np.vstack(rows)
 
 
 def _within_vacancies(dest: np.ndarray, vacancies: np.ndarray) -> np.ndarray:

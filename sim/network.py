@@ -33,6 +33,7 @@ import numpy as np
 from mesa.discrete_space.cell_agent import FixedCell
 from scipy import sparse
 
+from sim.kernels.yearly import gnp_skip, symmetric_csr
 from sim.sorting import argsort_stable
 
 DISSOLVE_BELOW = 0.05
@@ -181,28 +182,27 @@ def _gnp_edges(n: int, p: float, seed: int) -> np.ndarray:
 
     The same geometric skipping with the same ``random.Random(seed)`` draws,
     without building a networkx graph: each edge ``(w, v)``, ``w < v``, is
-    listed by its lower end, and for one lower end in increasing ``v``.
+    listed by its lower end, and for one lower end in increasing ``v``. The
+    draws and their ``math.log`` are taken in Python (a few more than the
+    expected number; more if they run out: the generator is this call's own),
+    the skipping is :func:`sim.kernels.yearly.gnp_skip`.
     """
     if p >= 1.0:
         g = nx.fast_gnp_random_graph(n, p, seed=seed)
         return np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
-    rnd = random.Random(seed)
-    lp = math.log(1.0 - p)
-    ws: list[int] = []
-    vs: list[int] = []
-    v, w = 1, -1
-    while v < n:
-        lr = math.log(1.0 - rnd.random())
-        w = w + 1 + int(lr / lp)
-        while w >= v and v < n:
-            w = w - v
-            v = v + 1
-        if v < n:
-            ws.append(w)
-            vs.append(v)
-    lo, hi = np.array(ws, dtype=np.int64), np.array(vs, dtype=np.int64)
-    order = np.argsort(lo, kind="stable")
-    return np.column_stack([lo[order], hi[order]]).reshape(-1, 2)
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    draw, log = random.Random(seed).random, math.log
+    lp = log(1.0 - p)
+    expected = p * n * (n - 1) / 2.0
+    size = int(expected + 4.0 * math.sqrt(expected) + 16)
+    log_r: list[float] = []
+    while True:
+        log_r.extend([log(1.0 - draw()) for _ in range(size - len(log_r))])
+        edges, used = gnp_skip(np.array(log_r), lp, n)
+        if used >= 0:
+            return edges
+        size *= 2
 
 
 def competition_edges(rng: np.random.Generator, sector: np.ndarray, mean_degree: float) -> np.ndarray:
@@ -227,11 +227,10 @@ def adjacency(n: int, edges: np.ndarray) -> sparse.csr_matrix:
     """Symmetric 0/1 sparse adjacency among ``n`` firms."""
     if len(edges) == 0:
         return sparse.csr_matrix((n, n))
-    r = np.concatenate([edges[:, 0], edges[:, 1]])
-    c = np.concatenate([edges[:, 1], edges[:, 0]])
-    a = sparse.csr_matrix((np.ones(r.size), (r, c)), shape=(n, n))
-    a.data[:] = 1.0
-    return a
+    indptr, indices = symmetric_csr(n, np.ascontiguousarray(edges, dtype=np.int64))
+    # scipy's index dtype for this size (what converting from (data, (row, col)) gives)
+    idx = np.int32 if max(n, 2 * len(edges)) <= np.iinfo(np.int32).max else np.int64
+    return sparse.csr_matrix((np.ones(indices.size), indices.astype(idx), indptr.astype(idx)), shape=(n, n))
 
 
 def initial_ties(rng: np.random.Generator, shares: np.ndarray, is_anchor: np.ndarray,
@@ -240,23 +239,27 @@ def initial_ties(rng: np.random.Generator, shares: np.ndarray, is_anchor: np.nda
     n_s, n_k = shares.shape
     anchors_of = [np.flatnonzero(is_anchor & (sector == k)) for k in range(n_k)]
     smes_of = [np.flatnonzero(~is_anchor & (sector == k)) for k in range(n_k)]
-    schools, firms = [], []
+    offered = (~(shares < 0.12)).tolist()  # programmes a school teaches
+    firms, counts = [], []
     for s in range(n_s):
         for k in range(n_k):
-            if shares[s, k] < 0.12:
+            if not offered[s][k]:
                 continue
             anchors = anchors_of[k]
             picked = anchors[rng.random(anchors.size) < 0.8]
+            firms.append(picked)
+            n_picked = picked.size
             smes = smes_of[k]
             if smes.size:
-                picked = np.concatenate([picked, rng.choice(smes, size=min(smes_per_programme, smes.size),
-                                                            replace=False)])
-            schools.append(np.full(picked.size, s, dtype=np.int64))
-            firms.append(picked.astype(np.int64))
+                chosen = rng.choice(smes, size=min(smes_per_programme, smes.size), replace=False)
+                firms.append(chosen)
+                n_picked += chosen.size
+            counts.append((s, n_picked))
     ties = Ties(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
-    if not schools:
+    if not counts:
         return ties
-    idx = ties.add(np.concatenate(schools), np.concatenate(firms), 0.0)
+    school, n_picked = np.array(counts, dtype=np.int64).T
+    idx = ties.add(np.repeat(school, n_picked), np.concatenate(firms).astype(np.int64), 0.0)
     # anchors start at 0.5, SMEs at 0.3 (a (school, firm) pair occurs once: firms belong to one sector)
     ties.strength[idx] = np.where(is_anchor[ties.firm[idx]], 0.5, 0.3)
     return ties
