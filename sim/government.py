@@ -144,9 +144,8 @@ class Government(Agent):
 
 
 def _clip01(x: float) -> float:
-    """``float(np.clip(x, 0.0, 1.0))`` for a number, without numpy's per-call overhead (NaN stays NaN)."""
+    """``float(np.clip(x, 0.0, 1.0))`` for a number, without numpy's per-call overhead (NaN and -0.0 stay)."""
     x = float(x)
-    if x != x:
-        return x
-    x = x if x > 0.0 else 0.0
-    return x if x < 1.0 else 1.0
+    if x < 0.0:
+        return 0.0
+    return 1.0 if x > 1.0 else x

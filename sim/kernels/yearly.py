@@ -25,27 +25,28 @@ from sim.jit import njit, pairwise_sum
 
 @njit
 def _clip(x: float, lo: float, hi: float) -> float:
-    """``np.clip`` of a float (NaN propagates)."""
-    if x != x:
-        return x
-    y = x if x > lo else lo
-    return y if y < hi else hi
+    """``np.clip`` of a float: ``x`` unless it is beyond a bound (so NaN and a zero at a zero bound stay)."""
+    if x < lo:
+        return lo
+    if x > hi:
+        return hi
+    return x
 
 
 @njit
 def _maximum(a: float, b: float) -> float:
-    """``np.maximum`` of two floats (NaN propagates); also ``np.clip(a, b, None)``."""
+    """``np.maximum`` of two floats: NaN propagates, ``b`` when equal; also ``np.clip(a, b, None)``."""
     if a != a:
         return a
-    return a if a >= b else b
+    return a if a > b else b
 
 
 @njit
 def _minimum(a: float, b: float) -> float:
-    """``np.minimum`` of two floats (NaN propagates)."""
+    """``np.minimum`` of two floats: NaN propagates, ``b`` when equal."""
     if a != a:
         return a
-    return a if a <= b else b
+    return a if a < b else b
 
 
 # ---------------------------------------------------------------- schools
@@ -73,6 +74,16 @@ def school_year(tie_school: np.ndarray, tie_firm: np.ndarray, tie_active: np.nda
         schools.trainee_base_skill(ss)              # tier_skill = TIER_SKILL[tier]
     """
     n_s, n_k = shares.shape
+    n_f = firm_sector.size
+    if tie_firm.size != tie_school.size or tie_active.size != tie_school.size or engagement.size != n_f \
+            or employees.size != n_f:
+        raise ValueError("tie arrays and firm arrays must be the same size")
+    for f in range(n_f):
+        if firm_sector[f] < 0 or firm_sector[f] >= n_k:
+            raise ValueError("firm sector out of range")
+    for i in range(tie_school.size):
+        if tie_school[i] < 0 or tie_school[i] >= n_s or tie_firm[i] < 0 or tie_firm[i] >= n_f:
+            raise ValueError("tie school or firm out of range")
     deep = np.zeros((n_s, n_k))
     active = np.zeros(n_s)
     for i in range(tie_school.size):
@@ -345,6 +356,11 @@ def search_partners(searching: np.ndarray, shares: np.ndarray, u: np.ndarray, fi
     """
     n_k = shares.shape[1]
     n_f = firm_sector.size
+    if u.size != 2 * searching.size or engagement.size != n_f or employees.size != n_f:
+        raise ValueError("two uniforms per search and one engagement and size per firm")
+    for f in range(n_f):
+        if firm_sector[f] < 0 or firm_sector[f] >= n_k:
+            raise ValueError("firm sector out of range")
     # firms grouped by sector, in increasing index order within each (a stable counting sort)
     start = np.zeros(n_k + 1, dtype=np.int64)
     for f in range(n_f):
@@ -363,6 +379,8 @@ def search_partners(searching: np.ndarray, shares: np.ndarray, u: np.ndarray, fi
     out = np.empty(searching.size, dtype=np.int64)
     for i in range(searching.size):
         s = searching[i]
+        if s < 0 or s >= shares.shape[0]:
+            raise ValueError("searching school out of range")
         acc = 0.0
         for k in range(n_k):
             acc += shares[s, k]
@@ -372,6 +390,8 @@ def search_partners(searching: np.ndarray, shares: np.ndarray, u: np.ndarray, fi
         k = 0
         while k < n_k and sector_cdf[k] / last <= x:
             k += 1
+        if k == n_k or start[k] == start[k + 1]:
+            raise ValueError("every sector drawn must have firms")
         lo, hi = start[k], start[k + 1]
         if not ready[k]:
             w = np.empty(hi - lo)
@@ -485,6 +505,9 @@ def symmetric_csr(n: int, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``rows = [edges[:, 0], edges[:, 1]]``, ``cols = [edges[:, 1], edges[:, 0]]``.
     """
     m = edges.shape[0]
+    for j in range(m):
+        if min(edges[j, 0], edges[j, 1]) < 0 or max(edges[j, 0], edges[j, 1]) >= n:
+            raise ValueError("edge end out of range")
     count = np.zeros(n + 1, dtype=np.int64)
     for j in range(m):
         count[edges[j, 0] + 1] += 1
