@@ -431,9 +431,10 @@ class ConsortiumModel(Model):
         slot_args = (fs.employees, p["labour_market.annual_turnover"], p["firms.slot_cap_workforce"],
                      p["firms.slot_cap_post"], p["firms.skilled_post_share"])
         fs.slots = self._memo("slots", slot_args, lambda: slot_numbers(*slot_args))  # the same until they change
-        fs.vacancies = kyear.vacancies(fs.employees, float(p["labour_market.annual_turnover"]),
-                                       float(p["labour_market.graduate_hiring_share"]), self.rng.random(fs.n),
-                                       self._extra_offers)
+        raw = fs.employees * p["labour_market.annual_turnover"] * p["labour_market.graduate_hiring_share"]
+        low = np.floor(raw)
+        fs.vacancies = (low + (self.rng.random(fs.n) < raw - low)).astype(np.int64) + self._extra_offers
+        self._extra_offers[:] = 0
         fs.on_ladder = self._ladder_firms()
         decide(self)
         fs.hosted[:] = 0
@@ -475,15 +476,15 @@ class ConsortiumModel(Model):
         """September: ties strengthen with last year's activity or decay (and dissolve); schools search for new ones."""
         t, p, rng = self.ties, self.p, self.rng
         if len(t):
-            strength, kept = kyear.decay_ties(t.strength, t.active, 1.0 - p["schools.tie_decay"], net.DISSOLVE_BELOW)
-            t.strength = strength  # (decay_ties cleared t.active)
-            if kept < len(t):
-                keep = strength >= net.DISSOLVE_BELOW
+            t.strength = np.where(t.active, np.minimum(1.0, t.strength + 0.2), t.strength * (1.0 - p["schools.tie_decay"]))
+            keep = t.strength >= net.DISSOLVE_BELOW
+            if not keep.all():
                 self._unmirror_ties(t.school[~keep], t.firm[~keep])
                 t.keep(keep)
                 self._tie_last_active = self._tie_last_active[keep]
                 self._tie_serial = self._tie_serial[keep]
                 self._tie_g_strength = self._tie_g_strength[keep]
+            t.active[:] = False
         # new ties: schools search for fitting firms, helped by a platform
         ss, fs = self.school_state, self.firm_state
         if ss.n == 0 or fs.n == 0:

@@ -33,7 +33,6 @@ import numpy as np
 from mesa.discrete_space.cell_agent import FixedCell
 from scipy import sparse
 
-from sim.kernels.yearly import gnp_skip, symmetric_csr
 from sim.sorting import argsort_stable
 
 DISSOLVE_BELOW = 0.05
@@ -177,32 +176,46 @@ def supply_chain(rng: np.random.Generator, is_anchor: np.ndarray, sector: np.nda
     return out
 
 
-def _gnp_edges(n: int, p: float, seed: int) -> np.ndarray:
+def _gnp_edges(n: int, p: float, seed: int, first_draws: int | None = None) -> np.ndarray:
     """Edges of ``networkx.fast_gnp_random_graph(n, p, seed=seed)``, in the order its ``edges()`` lists them.
 
     The same geometric skipping with the same ``random.Random(seed)`` draws,
     without building a networkx graph: each edge ``(w, v)``, ``w < v``, is
-    listed by its lower end, and for one lower end in increasing ``v``. The
-    draws and their ``math.log`` are taken in Python (a few more than the
-    expected number; more if they run out: the generator is this call's own),
-    the skipping is :func:`sim.kernels.yearly.gnp_skip`.
+    listed by its lower end, and for one lower end in increasing ``v``.
+    networkx walks the pairs ``w < v`` in the order of ``L = v (v - 1) / 2 + w``
+    and skips ``int(log(1 - r) / log(1 - p))`` of them after each edge, so the
+    ``i``-th draw lands on ``L_i = cumsum(1 + skip) - 1`` and the edges are the
+    draws with ``L_i`` below ``n (n - 1) / 2``. The draws and their
+    ``math.log`` are taken in Python (``first_draws``, by default a few more
+    than expected; twice as many while they run out: the generator is this
+    call's own), the rest in numpy.
     """
     if p >= 1.0:
         g = nx.fast_gnp_random_graph(n, p, seed=seed)
         return np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
-    if n < 2:
+    pairs = n * (n - 1) // 2
+    if pairs == 0:
         return np.zeros((0, 2), dtype=np.int64)
     draw, log = random.Random(seed).random, math.log
     lp = log(1.0 - p)
-    expected = p * n * (n - 1) / 2.0
-    size = int(expected + 4.0 * math.sqrt(expected) + 16)
+    expected = p * pairs
+    size = int(expected + 4.0 * math.sqrt(expected) + 16) if first_draws is None else max(int(first_draws), 1)
     log_r: list[float] = []
     while True:
         log_r.extend([log(1.0 - draw()) for _ in range(size - len(log_r))])
-        edges, used = gnp_skip(np.array(log_r), lp, n)
-        if used >= 0:
-            return edges
+        # a skip past every pair ends the walk as a longer one does: cap it so the sums stay exact
+        skip = np.minimum(np.array(log_r) / lp, float(pairs))
+        pos = np.cumsum(1 + np.trunc(skip).astype(np.int64)) - 1
+        if pos[-1] >= pairs:
+            break
         size *= 2
+    pos = pos[:int(np.searchsorted(pos, pairs))]
+    v = np.floor((1.0 + np.sqrt(1.0 + 8.0 * pos)) / 2.0).astype(np.int64)
+    v -= v * (v - 1) // 2 > pos  # correct the float square root by one where it erred
+    v += (v + 1) * v // 2 <= pos
+    w = pos - v * (v - 1) // 2
+    order = np.argsort(w, kind="stable")
+    return np.column_stack([w[order], v[order]]).reshape(-1, 2)
 
 
 def competition_edges(rng: np.random.Generator, sector: np.ndarray, mean_degree: float) -> np.ndarray:
@@ -224,13 +237,18 @@ def competition_edges(rng: np.random.Generator, sector: np.ndarray, mean_degree:
 
 
 def adjacency(n: int, edges: np.ndarray) -> sparse.csr_matrix:
-    """Symmetric 0/1 sparse adjacency among ``n`` firms."""
+    """Symmetric 0/1 sparse adjacency among ``n`` firms.
+
+    Built in CSR form directly (sorted columns, duplicates merged): the matrix
+    scipy makes from ``(ones, (rows, cols))``, with the same index dtype.
+    """
     if len(edges) == 0:
         return sparse.csr_matrix((n, n))
-    indptr, indices = symmetric_csr(n, np.ascontiguousarray(edges, dtype=np.int64))
-    # scipy's index dtype for this size (what converting from (data, (row, col)) gives)
+    edges = np.asarray(edges, dtype=np.int64)
+    key = np.unique(np.concatenate([edges[:, 0] * n + edges[:, 1], edges[:, 1] * n + edges[:, 0]]))
     idx = np.int32 if max(n, 2 * len(edges)) <= np.iinfo(np.int32).max else np.int64
-    return sparse.csr_matrix((np.ones(indices.size), indices.astype(idx), indptr.astype(idx)), shape=(n, n))
+    indptr = np.searchsorted(key, np.arange(n + 1, dtype=np.int64) * n).astype(idx)
+    return sparse.csr_matrix((np.ones(key.size), (key % n).astype(idx), indptr), shape=(n, n))
 
 
 def initial_ties(rng: np.random.Generator, shares: np.ndarray, is_anchor: np.ndarray,

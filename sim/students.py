@@ -66,9 +66,10 @@ class Enrolment:
         empty until the first September. Students already enrolled count as entered.
         """
         n_s, n_k = shares.shape
-        counts = np.zeros((n_s, n_k, STUDY_YEARS), dtype=np.int64)
-        counts[:, :, :-1] = largest_remainder_rows(cohort_size, shares)[:, :, None]
-        return cls(counts=counts, entered=int(counts.sum()))
+        e = cls(counts=np.zeros((n_s, n_k, STUDY_YEARS), dtype=np.int64))
+        for _ in range(STUDY_YEARS - 1):  # each year below the final one takes the same intake
+            e.advance(cohort_size, shares)
+        return e
 
     @property
     def in_school(self) -> int:

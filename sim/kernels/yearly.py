@@ -320,29 +320,6 @@ def update_beliefs(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, la
 
 # ---------------------------------------------------------------- ties
 @njit
-def decay_ties(strength: np.ndarray, active: np.ndarray, decay_keep: float,
-               dissolve_below: float) -> tuple[np.ndarray, int]:
-    """A year of tie strength: active ties gain 0.2 (up to 1), others decay; clears ``active`` in place.
-
-    Returns the new strengths and how many stay (``strength >= dissolve_below``).
-    Replaces ``where(active, minimum(1.0, strength + 0.2), strength * decay_keep)``
-    (``decay_keep = 1 - tie_decay``), the keep mask's count and ``active[:] = False``.
-    """
-    n = strength.size
-    out = np.empty(n)
-    kept = 0
-    for i in range(n):
-        if active[i]:
-            out[i] = _minimum(1.0, strength[i] + 0.2)
-        else:
-            out[i] = strength[i] * decay_keep
-        if out[i] >= dissolve_below:
-            kept += 1
-        active[i] = False
-    return out, kept
-
-
-@njit
 def search_partners(searching: np.ndarray, shares: np.ndarray, u: np.ndarray, firm_sector: np.ndarray,
                     engagement: np.ndarray, employees: np.ndarray) -> np.ndarray:
     """The firm each searching school finds, given two uniforms per school (every sector has firms).
@@ -414,26 +391,6 @@ def search_partners(searching: np.ndarray, shares: np.ndarray, u: np.ndarray, fi
     return out
 
 
-# ---------------------------------------------------------------- firms
-@njit
-def vacancies(employees: np.ndarray, turnover: float, hiring_share: float, u: np.ndarray,
-              extra_offers: np.ndarray) -> np.ndarray:
-    """Graduate vacancies per firm for the year; clears ``extra_offers`` in place.
-
-    Replaces ``raw = employees * turnover * hiring_share`` and
-    ``(floor(raw) + (u < raw - floor(raw))).astype(int64) + extra_offers``
-    (stochastic rounding of the expected openings, plus the offers joint projects earned).
-    """
-    n = employees.size
-    out = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        raw = employees[i] * turnover * hiring_share
-        low = np.floor(raw)
-        out[i] = np.int64(low + (1.0 if u[i] < raw - low else 0.0)) + extra_offers[i]
-        extra_offers[i] = 0
-    return out
-
-
 # ---------------------------------------------------------------- indicators
 @njit
 def indicator_month(lag: np.ndarray, weight: np.ndarray, last_active: np.ndarray, steps: int,
@@ -448,98 +405,3 @@ def indicator_month(lag: np.ndarray, weight: np.ndarray, last_active: np.ndarray
         if steps - last_active[i] < months:
             n_active += 1
     return pairwise_sum(prod), n_active
-
-
-# ---------------------------------------------------------------- network (built once)
-@njit
-def gnp_skip(log_r: np.ndarray, log_q: float, n: int) -> tuple[np.ndarray, int]:
-    """The edges ``networkx.fast_gnp_random_graph`` forms from the draws ``log_r[i] = log(1 - random())``.
-
-    ``log_q = log(1 - p)``. The geometric skipping of networkx (Batagelj &
-    Brandes 2005): ``w += 1 + int(log_r / log_q)``, carried over into higher
-    ``v``. Returns the edges ``(w, v)`` sorted by ``w`` and, for one ``w``, by
-    ``v`` (a stable sort of networkx's order by its lower end), and how many
-    draws were used; ``-1`` if ``log_r`` ran out before the last node (draw
-    more and call again).
-    """
-    cap = float(n) * float(n)  # a skip this long passes every remaining node: the same end as a longer one
-    ws = np.empty(max(log_r.size, 1), dtype=np.int64)
-    vs = np.empty(max(log_r.size, 1), dtype=np.int64)
-    m = 0
-    v, w = 1, -1
-    i = 0
-    while v < n:
-        if i == log_r.size:
-            return np.empty((0, 2), dtype=np.int64), -1
-        q = log_r[i] / log_q
-        i += 1
-        w = w + 1 + np.int64(q if q < cap else cap)
-        while w >= v and v < n:
-            w = w - v
-            v = v + 1
-        if v < n:
-            ws[m] = w
-            vs[m] = v
-            m += 1
-    # stable counting sort by the lower end
-    start = np.zeros(n + 1, dtype=np.int64)
-    for j in range(m):
-        start[ws[j] + 1] += 1
-    for j in range(n):
-        start[j + 1] += start[j]
-    out = np.empty((m, 2), dtype=np.int64)
-    for j in range(m):
-        at = start[ws[j]]
-        out[at, 0] = ws[j]
-        out[at, 1] = vs[j]
-        start[ws[j]] = at + 1
-    return out, i
-
-
-@njit
-def symmetric_csr(n: int, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """CSR ``(indptr, indices)`` of the symmetric 0/1 adjacency of ``edges`` among ``n`` nodes.
-
-    Columns sorted within each row, duplicates merged: the structure scipy's
-    ``csr_matrix((ones, (rows, cols)))`` gives after summing duplicates, for
-    ``rows = [edges[:, 0], edges[:, 1]]``, ``cols = [edges[:, 1], edges[:, 0]]``.
-    """
-    m = edges.shape[0]
-    for j in range(m):
-        if min(edges[j, 0], edges[j, 1]) < 0 or max(edges[j, 0], edges[j, 1]) >= n:
-            raise ValueError("edge end out of range")
-    count = np.zeros(n + 1, dtype=np.int64)
-    for j in range(m):
-        count[edges[j, 0] + 1] += 1
-        count[edges[j, 1] + 1] += 1
-    for i in range(n):
-        count[i + 1] += count[i]
-    fill = count[:n].copy()
-    cols = np.empty(2 * m, dtype=np.int64)
-    for j in range(m):
-        a, b = edges[j, 0], edges[j, 1]
-        cols[fill[a]] = b
-        fill[a] += 1
-        cols[fill[b]] = a
-        fill[b] += 1
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    indices = np.empty(2 * m, dtype=np.int64)
-    nnz = 0
-    for i in range(n):
-        lo, hi = count[i], count[i + 1]
-        if hi - lo > 32:
-            cols[lo:hi] = np.sort(cols[lo:hi])
-        else:
-            for j in range(lo + 1, hi):  # insertion sort of a short row
-                c = cols[j]
-                at = j
-                while at > lo and cols[at - 1] > c:
-                    cols[at] = cols[at - 1]
-                    at -= 1
-                cols[at] = c
-        for j in range(lo, hi):
-            if j == lo or cols[j] != cols[j - 1]:
-                indices[nnz] = cols[j]
-                nnz += 1
-        indptr[i + 1] = nnz
-    return indptr, indices[:nnz].copy()
