@@ -237,35 +237,25 @@ def expand_students(counts: np.ndarray, base_skill: np.ndarray,
 
 # ---------------------------------------------------------------- beliefs
 @njit
-def _learn(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, belief: np.ndarray, own: np.ndarray,
-           has_own: np.ndarray, lam: float, omega: float) -> np.ndarray:
-    """``ConsortiumModel._update_beliefs``' ``learn``: adaptive expectations from own and neighbours' outcomes.
+def _learnt(belief: float, own_v: float, has_own: bool, nb_sum: float, nb_n: float, lam: float,
+            omega: float) -> float:
+    """One firm's belief after ``ConsortiumModel._update_beliefs``' ``learn`` (adaptive expectations).
 
-    ``nb_sum = A @ where(has_own, own, 0)`` and ``nb_n = A @ has_own`` are
-    scipy's CSR matrix-vector products (a sequential sum per row, from 0.0).
+    The target mixes the firm's own outcome ``own_v`` with its neighbours'
+    mean ``nb_sum / nb_n`` (weight ``omega``), from whichever exists, else
+    keeps the belief; the belief moves a share ``lam`` toward it.
     """
-    n = belief.size
-    out = np.empty(n)
-    for i in range(n):
-        nb_sum = 0.0
-        nb_n = 0.0
-        for jj in range(indptr[i], indptr[i + 1]):
-            j = indices[jj]
-            nb_sum += data[jj] * (own[j] if has_own[j] else 0.0)
-            nb_n += data[jj] * (1.0 if has_own[j] else 0.0)
-        own_v = own[i] if has_own[i] else 0.0
-        has_nb = nb_n > 0
-        nb = nb_sum / nb_n if has_nb else 0.0
-        if has_own[i] and has_nb:
-            target = (1 - omega) * own_v + omega * nb
-        elif has_own[i]:
-            target = own_v
-        elif has_nb:
-            target = nb
-        else:
-            target = belief[i]
-        out[i] = (1 - lam) * belief[i] + lam * target
-    return out
+    has_nb = nb_n > 0
+    nb = nb_sum / nb_n if has_nb else 0.0
+    if has_own and has_nb:
+        target = (1 - omega) * own_v + omega * nb
+    elif has_own:
+        target = own_v
+    elif has_nb:
+        target = nb
+    else:
+        target = belief
+    return (1 - lam) * belief + lam * target
 
 
 @njit
@@ -275,11 +265,19 @@ def update_beliefs(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, la
                    has_retention: np.ndarray, belief_retention: np.ndarray, belief_paid: np.ndarray, paid: float,
                    project_value: np.ndarray, engagement: np.ndarray, belief_projects: np.ndarray,
                    realised_net: np.ndarray, goodwill: np.ndarray, goodwill_keep: float) -> tuple:
-    """The September belief update of ``ConsortiumModel._update_beliefs``, one pass per belief.
+    """The September belief update of ``ConsortiumModel._update_beliefs``, one pass over the firm network.
 
     Returns new ``(belief_productivity, belief_retention, belief_paid,
     belief_projects, goodwill)``; ``belief_retention`` is the input array when
     ``learn_retention`` is False. Replaces::
+
+        def learn(belief, own, has_own):
+            own_v = where(has_own, own, 0.0)
+            nb_sum, nb_n = A @ own_v, A @ has_own.astype(float)   # scipy CSR products: a sequential sum per row
+            nb = divide(nb_sum, nb_n, out=zeros(n), where=nb_n > 0)
+            target = where(has_own & (nb_n > 0), (1 - omega) * own_v + omega * nb,
+                           where(has_own, own_v, where(nb_n > 0, nb, belief)))
+            return (1 - lam) * belief + lam * target
 
         ratio = divide(acc_output, predicted_output, out=ones(n), where=predicted_output > 0)
         belief_productivity = clip(learn(belief_productivity, ratio, hosted > 0), 0.2, 3.0)
@@ -288,33 +286,49 @@ def update_beliefs(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, la
         belief_projects = maximum(learn(belief_projects, project_value, engagement == 2), 0.0)
         returns = (nan_to_num(realised_net, nan=-1.0) >= 0) | (project_value > 0)
         goodwill = where(returns, goodwill, goodwill * goodwill_keep)   # goodwill_keep = 1 - decay
+
+    The three products' row sums are accumulated side by side, each in its own order.
     """
     n = hosted.size
-    ratio = np.empty(n)
-    was_host = np.empty(n, dtype=np.bool_)
-    deep = np.empty(n, dtype=np.bool_)
+    # own outcome (0 where none) and whether there is one, per belief: productivity, retention, projects
+    own = np.zeros((n, 3))
+    has = np.zeros((n, 3))
     for i in range(n):
-        ratio[i] = acc_output[i] / predicted_output[i] if predicted_output[i] > 0 else 1.0
-        was_host[i] = hosted[i] > 0
-        deep[i] = engagement[i] == 2
-    productivity = _learn(indptr, indices, data, belief_productivity, ratio, was_host, lam, omega)
-    for i in range(n):
-        productivity[i] = _clip(productivity[i], 0.2, 3.0)
-    retention = belief_retention
-    if learn_retention:
-        retention = _learn(indptr, indices, data, belief_retention, retention_ratio, has_retention, lam, omega)
-        for i in range(n):
-            retention[i] = _clip(retention[i], 0.1, 3.0)
-    paid_belief = np.empty(belief_paid.size)
-    for i in range(belief_paid.size):
-        paid_belief[i] = (1 - lam) * belief_paid[i] + lam * paid
-    projects = _learn(indptr, indices, data, belief_projects, project_value, deep, lam, omega)
+        if hosted[i] > 0:
+            own[i, 0] = acc_output[i] / predicted_output[i] if predicted_output[i] > 0 else 1.0
+            has[i, 0] = 1.0
+        if learn_retention and has_retention[i]:
+            own[i, 1] = retention_ratio[i]
+            has[i, 1] = 1.0
+        if engagement[i] == 2:
+            own[i, 2] = project_value[i]
+            has[i, 2] = 1.0
+    productivity = np.empty(n)
+    retention = np.empty(n) if learn_retention else belief_retention
+    projects = np.empty(n)
     new_goodwill = np.empty(n)
     for i in range(n):
-        projects[i] = _maximum(projects[i], 0.0)
+        s0 = s1 = s2 = 0.0
+        c0 = c1 = c2 = 0.0
+        for jj in range(indptr[i], indptr[i + 1]):
+            j, d = indices[jj], data[jj]
+            s0 += d * own[j, 0]
+            c0 += d * has[j, 0]
+            s1 += d * own[j, 1]
+            c1 += d * has[j, 1]
+            s2 += d * own[j, 2]
+            c2 += d * has[j, 2]
+        productivity[i] = _clip(_learnt(belief_productivity[i], own[i, 0], has[i, 0] > 0, s0, c0, lam, omega),
+                                0.2, 3.0)
+        if learn_retention:
+            retention[i] = _clip(_learnt(belief_retention[i], own[i, 1], has[i, 1] > 0, s1, c1, lam, omega), 0.1, 3.0)
+        projects[i] = _maximum(_learnt(belief_projects[i], own[i, 2], has[i, 2] > 0, s2, c2, lam, omega), 0.0)
         r = realised_net[i]
         returns = (r >= 0 and r == r) or project_value[i] > 0
         new_goodwill[i] = goodwill[i] if returns else goodwill[i] * goodwill_keep
+    paid_belief = np.empty(belief_paid.size)
+    for i in range(belief_paid.size):
+        paid_belief[i] = (1 - lam) * belief_paid[i] + lam * paid
     return productivity, retention, paid_belief, projects, new_goodwill
 
 
