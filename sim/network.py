@@ -245,7 +245,12 @@ def adjacency(n: int, edges: np.ndarray) -> sparse.csr_matrix:
     if len(edges) == 0:
         return sparse.csr_matrix((n, n))
     edges = np.asarray(edges, dtype=np.int64)
-    key = np.unique(np.concatenate([edges[:, 0] * n + edges[:, 1], edges[:, 1] * n + edges[:, 0]]))
+    key = np.concatenate([edges[:, 0] * n + edges[:, 1], edges[:, 1] * n + edges[:, 0]])  # row-major cell
+    key.sort()
+    first = np.empty(key.size, dtype=bool)
+    first[0] = True
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    key = key[first]
     idx = np.int32 if max(n, 2 * len(edges)) <= np.iinfo(np.int32).max else np.int64
     indptr = np.searchsorted(key, np.arange(n + 1, dtype=np.int64) * n).astype(idx)
     return sparse.csr_matrix((np.ones(key.size), (key % n).astype(idx), indptr), shape=(n, n))
