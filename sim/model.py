@@ -430,7 +430,8 @@ class ConsortiumModel(Model):
         # firms
         slot_args = (fs.employees, p["labour_market.annual_turnover"], p["firms.slot_cap_workforce"],
                      p["firms.slot_cap_post"], p["firms.skilled_post_share"])
-        fs.slots = self._memo("slots", slot_args, lambda: slot_numbers(*slot_args))  # the same until they change
+        # the same until the workforce or a parameter changes; a copy, as the model's arrays are its own each year
+        fs.slots = self._memo("slots", slot_args, lambda: slot_numbers(*slot_args)).copy()
         raw = fs.employees * p["labour_market.annual_turnover"] * p["labour_market.graduate_hiring_share"]
         low = np.floor(raw)
         fs.vacancies = (low + (self.rng.random(fs.n) < raw - low)).astype(np.int64) + self._extra_offers
@@ -459,15 +460,6 @@ class ConsortiumModel(Model):
         chain = fs.supplier_of >= 0
         ladder[chain] = True
         return ladder
-
-    def _deep_partner_matrix(self) -> np.ndarray:
-        """Number of deep-engaged partner firms per school and sector."""
-        ss, fs, t = self.school_state, self.firm_state, self.ties
-        out = np.zeros((ss.n, len(self.sectors)))
-        if len(t):
-            deep = fs.engagement[t.firm] == 2
-            np.add.at(out, (t.school[deep], fs.sector[t.firm[deep]]), 1.0)
-        return out
 
     def _active_tie_share(self) -> float:
         return np.count_nonzero(self.ties.active) / len(self.ties) if len(self.ties) else 0.0

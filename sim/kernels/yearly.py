@@ -62,7 +62,7 @@ def school_year(tie_school: np.ndarray, tie_firm: np.ndarray, tie_active: np.nda
     ``shares`` is the input array when ``adjusted`` is False (no demand or no
     schools). Replaces, in ``ConsortiumModel._start_year``::
 
-        deep = model._deep_partner_matrix()          # add.at of deep-engaged partners by (school, sector)
+        deep = zeros((n_s, k)); add.at(deep, (tie_school, firm_sector[tie_firm]), 1.0)  # deep-engaged (2) partners only
         equipment = clip(equipment * 0.95 + 0.05 * clip(per_school / 1e6, 0, 1)
                          + entity_weight * minimum(deep.sum(axis=1), 3), 0, 1)
         active = zeros(n_s); maximum.at(active, tie_school, tie_active.astype(float))
