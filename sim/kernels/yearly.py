@@ -2,11 +2,13 @@
 
 Every September the schools update equipment, effort, programme mix and
 curricula, the study years move up, the final year is expanded into students,
-firms' beliefs learn from own and neighbours' outcomes and partnership ties
-decay and form; every month the indicators are recomputed. On 20 schools x 6
+firms' beliefs learn from own and neighbours' outcomes and schools search for
+new partners; every month the indicators are recomputed. On 20 schools x 6
 sectors, ~250 ties and ~300 firms each of these was a chain of a dozen or more
-small numpy calls whose per-call overhead was the cost; here each chain is one
-compiled pass (rules in :mod:`sim.jit`).
+small numpy calls (or a Python loop) whose per-call overhead was the cost;
+here each chain is one compiled pass (rules in :mod:`sim.jit`). Work that
+saved less per run than a kernel costs to load per process (~3-20 ms each:
+tie decay, vacancies, the network build) stayed in numpy.
 
 No kernel draws random numbers (the caller draws them with the model's
 generator, in the same sizes and order, and passes them in) or computes a
