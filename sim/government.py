@@ -72,7 +72,7 @@ class Government(Agent):
     def start_year(self) -> None:
         """Approve special funds and open the subsidy budget."""
         p = self.model.p
-        ratio = float(np.clip(p["policy.funding.approval_ratio"] * (0.8 + 0.4 * self.evaluation_score), 0.0, 1.0))
+        ratio = _clip01(p["policy.funding.approval_ratio"] * (0.8 + 0.4 * self.evaluation_score))
         request = p["policy.funding.request"]
         self.special_funds_year = request * ratio
         self.ledger.special_requested += request
@@ -140,4 +140,12 @@ class Government(Agent):
 
     def evaluate(self, participation: float, active_share: float) -> None:
         """Yearly performance evaluation of the consortium (dynamic management)."""
-        self.evaluation_score = float(np.clip(0.5 * participation + 0.5 * active_share, 0.0, 1.0))
+        self.evaluation_score = _clip01(0.5 * participation + 0.5 * active_share)
+
+
+def _clip01(x: float) -> float:
+    """``float(np.clip(x, 0.0, 1.0))`` for a number, without numpy's per-call overhead (NaN and -0.0 stay)."""
+    x = float(x)
+    if x < 0.0:
+        return 0.0
+    return 1.0 if x > 1.0 else x

@@ -47,6 +47,7 @@ from sim.government import Government
 from sim.indicators import NAMES
 from sim.kernels import graduation as kg
 from sim.kernels import turnover as kturnover
+from sim.kernels import yearly as kyear
 from sim.scenario import Scenario
 from sim.sorting import argsort_stable
 from sim.students import Enrolment, FinalYear, Graduates
@@ -159,7 +160,7 @@ class ConsortiumModel(Model):
         cohort = np.array([p[f"population.cohort_size.{sch.TIERS[t]}"] for t in tiers], dtype=np.int64)
         # schools specialise: each leans to a few sectors; higher tiers are broader
         conc = np.where(tiers == 0, 0.6, np.where(tiers == 1, 1.0, 1.5))
-        shares = np.vstack([rng.dirichlet(np.full(k, c)) for c in conc]) if n_s else np.zeros((0, k))
+        shares = _dirichlet_rows(rng, conc, k)
         self.school_state = sch.SchoolState(
             tier=tiers, cohort_size=cohort, shares=shares,
             lag=np.full((n_s, k), p["technology.initial_curriculum_lag"]) * np.exp(0.2 * rng.standard_normal((n_s, k))),
@@ -169,7 +170,7 @@ class ConsortiumModel(Model):
         self.enrolment = Enrolment.start(cohort, shares)
         # Mesa agents (thin views on the arrays)
         self.school_agents = [sch.School(self, i) for i in range(n_s)]
-        self.firm_agents = [AnchorFirm(self, i) if is_anchor[i] else SME(self, i) for i in range(n)]
+        self.firm_agents = [AnchorFirm(self, i) if a else SME(self, i) for i, a in enumerate(is_anchor.tolist())]
         self.school_nodes = np.array([a.unique_id for a in self.school_agents], dtype=np.int64)
         self.firm_nodes = np.array([a.unique_id for a in self.firm_agents], dtype=np.int64)
 
@@ -178,11 +179,13 @@ class ConsortiumModel(Model):
         fs.supplier_of = net.supply_chain(rng, fs.is_anchor, fs.sector, fs.employees, self.p["population.supply_chain_share"])
         comp = net.competition_edges(rng, fs.sector, self.p["labour_market.competitors_per_sector"])
         self.competition = net.adjacency(fs.n, comp)
-        fs.competitors = np.asarray(self.competition.sum(axis=1)).ravel()
+        fs.competitors = np.diff(self.competition.indptr).astype(np.float64)  # row sums of a 0/1 matrix
         chain = np.column_stack([np.flatnonzero(fs.supplier_of >= 0), fs.supplier_of[fs.supplier_of >= 0]])
         self.firm_adjacency = net.adjacency(fs.n, np.concatenate([comp, chain]) if len(chain) else comp)
         self.firm_adjacency.data[:] = 1.0
-        self._firm_degree = np.asarray(self.firm_adjacency.sum(axis=1)).ravel()
+        self._firm_degree = np.diff(self.firm_adjacency.indptr).astype(np.float64)
+        a = self.firm_adjacency  # its CSR arrays, with int64 indices, for the compiled belief update
+        self._adjacency_csr = (a.indptr.astype(np.int64), a.indices.astype(np.int64), a.data)
         self.ties = net.initial_ties(rng, self.school_state.shares, fs.is_anchor, fs.sector)
         self._comp_edges = comp
         self._G = None
@@ -427,38 +430,35 @@ class ConsortiumModel(Model):
                 self.p.update(entry["set"])
         fs, ss, p = self.firm_state, self.school_state, self.p
         self._update_beliefs()
-        self.government.evaluate(float((fs.engagement >= 1).mean()) if fs.n else 0.0, self._active_tie_share())
+        self.government.evaluate(np.count_nonzero(fs.engagement >= 1) / fs.n if fs.n else 0.0, self._active_tie_share())
         self.government.start_year()
-        # schools
+        # schools: equipment, effort, programme mix, curricula (one compiled pass, see sim.kernels.yearly.school_year)
         n_s = ss.n
-        funds = self.government.special_funds_year
-        equipment_funds = 0.6 * funds
-        per_school = equipment_funds / max(n_s, 1)
-        deep_partners = self._deep_partner_matrix()
-        entity = self.consortium.is_entity
-        ss.equipment = np.clip(ss.equipment * 0.95 + 0.05 * np.clip(per_school / 1_000_000.0, 0, 1)
-                               + (0.03 if entity else 0.01) * np.minimum(deep_partners.sum(axis=1), 3), 0.0, 1.0)
-        active_partner = np.zeros(n_s)
-        if len(self.ties):
-            np.maximum.at(active_partner, self.ties.school, self.ties.active.astype(float))
-        sch.update_effort(ss, p["schools.base_effort"], p["schools.evaluation_pressure"], per_school, active_partner)
+        per_school = 0.6 * self.government.special_funds_year / max(n_s, 1)
         rate = 0.35 if p["schools.dynamic_adjustment"] else p["schools.programme_adjustment_rate"]
         rate = min(1.0, rate + 0.1 * p["policy.platform.placement_matching"])
-        demand = np.bincount(fs.sector, weights=fs.employees, minlength=len(self.sectors))
-        if demand.sum() > 0 and n_s:
-            sch.adjust_programmes(ss, demand / demand.sum(), rate)
-        cowriting = p["schools.cowriting_update_rate"] * self.consortium.curriculum_voice() * np.minimum(deep_partners, 2) / 2.0
-        sch.update_curriculum(ss, p["technology.frontier_speed"], p["schools.curriculum_update_rate"], cowriting)
+        t = self.ties
+        ss.equipment, ss.effort, shares, adjusted, ss.lag, base_skill = kyear.school_year(
+            t.school, t.firm, t.active, fs.engagement, fs.sector, fs.employees, sch.TIER_SKILL[ss.tier], ss.equipment,
+            ss.shares, ss.lag, float(per_school), 0.03 if self.consortium.is_entity else 0.01,
+            float(p["schools.base_effort"]), float(p["schools.evaluation_pressure"]), float(rate),
+            float(p["schools.cowriting_update_rate"] * self.consortium.curriculum_voice()),
+            float(p["technology.frontier_speed"]), float(p["schools.curriculum_update_rate"]))
+        if adjusted:
+            ss.shares = shares
         # students move up
         self.enrolment.advance(ss.cohort_size, ss.shares)
-        self.final_year = FinalYear.from_counts(self.enrolment.counts[:, :, -1], sch.trainee_base_skill(ss), self.rng)
+        self.final_year = FinalYear.from_counts(self.enrolment.counts[:, :, -1], base_skill, self.rng)
         # ties
         self._update_ties()
         # firms
-        fs.slots = slot_numbers(fs.employees, p["labour_market.annual_turnover"], p["firms.slot_cap_workforce"],
-                                p["firms.slot_cap_post"], p["firms.skilled_post_share"])
+        slot_args = (fs.employees, p["labour_market.annual_turnover"], p["firms.slot_cap_workforce"],
+                     p["firms.slot_cap_post"], p["firms.skilled_post_share"])
+        # the same until the workforce or a parameter changes; a copy, as the model's arrays are its own each year
+        fs.slots = self._memo("slots", slot_args, lambda: slot_numbers(*slot_args)).copy()
         raw = fs.employees * p["labour_market.annual_turnover"] * p["labour_market.graduate_hiring_share"]
-        fs.vacancies = (np.floor(raw) + (self.rng.random(fs.n) < raw - np.floor(raw))).astype(np.int64) + self._extra_offers
+        low = np.floor(raw)
+        fs.vacancies = (low + (self.rng.random(fs.n) < raw - low)).astype(np.int64) + self._extra_offers
         self._extra_offers[:] = 0
         fs.on_ladder = self._ladder_firms()
         decide(self)
@@ -485,19 +485,11 @@ class ConsortiumModel(Model):
         ladder[chain] = True
         return ladder
 
-    def _deep_partner_matrix(self) -> np.ndarray:
-        """Number of deep-engaged partner firms per school and sector."""
-        ss, fs, t = self.school_state, self.firm_state, self.ties
-        out = np.zeros((ss.n, len(self.sectors)))
-        if len(t):
-            deep = fs.engagement[t.firm] == 2
-            np.add.at(out, (t.school[deep], fs.sector[t.firm[deep]]), 1.0)
-        return out
-
     def _active_tie_share(self) -> float:
-        return float(self.ties.active.mean()) if len(self.ties) else 0.0
+        return np.count_nonzero(self.ties.active) / len(self.ties) if len(self.ties) else 0.0
 
     def _update_ties(self) -> None:
+        """September: ties strengthen with last year's activity or decay (and dissolve); schools search for new ones."""
         t, p, rng = self.ties, self.p, self.rng
         if len(t):
             t.strength = np.where(t.active, np.minimum(1.0, t.strength + 0.2), t.strength * (1.0 - p["schools.tie_decay"]))
@@ -515,9 +507,18 @@ class ConsortiumModel(Model):
             return
         chance = p["schools.partner_search_rate"] * ss.effort * (1.0 + 2.0 * p["policy.platform.placement_matching"])
         searching = (rng.random(ss.n) < chance).nonzero()[0]
+        if searching.size == 0:
+            return
         # Each searching school draws a sector from its programme mix, then a firm of that sector weighted
-        # by engagement and size: the same draws as Generator.choice(p=...), on cumulative weights computed
-        # once per sector, so a search costs a binary search instead of a scan of all firms.
+        # by engagement and size: the same draws as Generator.choice(p=...). When every sector has firms,
+        # every search takes two uniforms, drawn at once; otherwise a search whose sector has none takes one.
+        has_firms = self._memo("sector_has_firms", (fs.sector,), lambda: bool(
+            (np.bincount(fs.sector, minlength=len(self.sectors)) > 0).all()))
+        if has_firms:
+            new_f = kyear.search_partners(searching, ss.shares, rng.random(2 * searching.size), fs.sector,
+                                          fs.engagement, fs.employees)
+            self._add_ties(searching, new_f)
+            return
         sector_cdf = ss.shares[searching].cumsum(axis=1)
         sector_cdf /= sector_cdf[:, -1:]
         cands_of: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}
@@ -543,6 +544,8 @@ class ConsortiumModel(Model):
 
     def _add_ties(self, schools: np.ndarray, firms: np.ndarray) -> np.ndarray:
         idx = self.ties.add(schools, firms, net.NEW_TIE_STRENGTH)
+        if idx.size == 0:
+            return idx
         self._tie_last_active = np.concatenate([self._tie_last_active, np.full(idx.size, -10**6, dtype=np.int64)])
         self._tie_serial = np.concatenate([self._tie_serial, self._next_tie_serial + np.arange(idx.size)])
         self._next_tie_serial += idx.size
@@ -579,32 +582,29 @@ class ConsortiumModel(Model):
             edges[a, b]["partnership"] = st
 
     def _update_beliefs(self) -> None:
-        """Adaptive expectations from own and neighbours' outcomes; goodwill decays without returns."""
+        """Adaptive expectations from own and neighbours' outcomes; goodwill decays without returns.
+
+        Each of trainee output (realised / predicted), retention (realised /
+        expected) and joint-project value is learnt at rate
+        ``firms.expectation_learning_rate`` toward a target mixing the firm's
+        own outcome with its firm neighbours' mean (weight
+        ``firms.neighbour_learning_weight``), from whichever of them exists;
+        the share of subsidy claims paid is learnt from the city-wide share.
+        One compiled pass: :func:`sim.kernels.yearly.update_beliefs`.
+        """
         fs, p = self.firm_state, self.p
-        lam, omega = p["firms.expectation_learning_rate"], p["firms.neighbour_learning_weight"]
-
-        def learn(belief: np.ndarray, own: np.ndarray, has_own: np.ndarray) -> np.ndarray:
-            own_v = np.where(has_own, own, 0.0)
-            nb_sum = self.firm_adjacency @ own_v
-            nb_n = self.firm_adjacency @ has_own.astype(float)
-            nb = np.divide(nb_sum, nb_n, out=np.zeros_like(nb_sum), where=nb_n > 0)
-            has_nb = nb_n > 0
-            target = np.where(has_own & has_nb, (1 - omega) * own_v + omega * nb,
-                              np.where(has_own, own_v, np.where(has_nb, nb, belief)))
-            return (1 - lam) * belief + lam * target
-
-        hosted = fs.hosted > 0
-        ratio = np.divide(fs.acc_output, fs.predicted_output, out=np.ones(fs.n), where=fs.predicted_output > 0)
-        fs.belief_productivity = np.clip(learn(fs.belief_productivity, ratio, hosted), 0.2, 3.0)
-        if hasattr(self, "_retention_ratio"):
-            r, has = self._retention_ratio
-            fs.belief_retention = np.clip(learn(fs.belief_retention, r, has), 0.1, 3.0)
-        paid = self.government.claims_paid_share
-        fs.belief_paid = (1 - lam) * fs.belief_paid + lam * paid
-        had_projects = fs.project_value_year > 0
-        fs.belief_projects = np.maximum(learn(fs.belief_projects, fs.project_value_year, fs.engagement == 2), 0.0)
-        returns = (np.nan_to_num(fs.realised_net, nan=-1.0) >= 0) | had_projects
-        fs.goodwill = np.where(returns, fs.goodwill, fs.goodwill * (1.0 - p["firms.goodwill_decay"]))
+        indptr, indices, data = self._adjacency_csr
+        retention = getattr(self, "_retention_ratio", None)
+        r, has = retention if retention is not None else (fs.belief_retention, np.zeros(0, dtype=bool))
+        productivity, belief_retention, fs.belief_paid, fs.belief_projects, fs.goodwill = kyear.update_beliefs(
+            indptr, indices, data, float(p["firms.expectation_learning_rate"]),
+            float(p["firms.neighbour_learning_weight"]), fs.hosted, fs.acc_output, fs.predicted_output,
+            fs.belief_productivity, retention is not None, r, has, fs.belief_retention,
+            fs.belief_paid, float(self.government.claims_paid_share), fs.project_value_year, fs.engagement,
+            fs.belief_projects, fs.realised_net, fs.goodwill, 1.0 - p["firms.goodwill_decay"])
+        fs.belief_productivity = productivity
+        if retention is not None:
+            fs.belief_retention = belief_retention
 
     # ------------------------------------------------------------------ placement
     def _placement_round(self) -> None:
@@ -1003,49 +1003,62 @@ class ConsortiumModel(Model):
 
     # ------------------------------------------------------------------ indicators
     def _update_indicators(self) -> None:
+        """Set every indicator attribute (``NAMES``) to this month's value."""
         fs, ss, g = self.firm_state, self.school_state, self.graduates
-        # firms by (level, anchor) in one pass; a share of firms is count / count, as the mean of a mask
-        n = fs.n
-        # the firm counts and effort indices change only when the arrays are replaced (each September)
-        c, firm_effort = self._memo("indicator_firms", (fs.engagement, fs.is_anchor), lambda: (
-            np.bincount(fs.engagement * 2 + fs.is_anchor, minlength=6).tolist() if n else [0] * 6,
-            float(eco.EFFORT_BY_LEVEL[fs.engagement].mean()) if n else 0.0))
-        n_sme, n_anchor = c[0] + c[2] + c[4], c[1] + c[3] + c[5]
-        n_part = c[2] + c[3] + c[4] + c[5]
-        ind = self._held.copy()
-        ind["firm_participation_rate"] = n_part / n if n else 0.0
-        ind["sme_participation_rate"] = (c[2] + c[4]) / n_sme if n_sme else 0.0
-        ind["anchor_participation_rate"] = (c[3] + c[5]) / n_anchor if n_anchor else 0.0
-        ind["deep_engagement_share"] = (c[4] + c[5]) / n if n else 0.0
-        def school_parts():
-            weight = ss.shares * ss.cohort_size[:, None]
-            return float(ss.effort.mean()) if ss.n else 0.0, weight, weight.sum()
-
-        school_effort, weight, w_sum = self._memo("indicator_schools", (ss.effort, ss.shares, ss.cohort_size),
-                                                  school_parts)
-        ind["school_effort_index"] = school_effort
-        ind["firm_effort_index"] = firm_effort
-        ind["engagement_gap"] = ind["school_effort_index"] - ind["firm_effort_index"]
+        # the firm and school parts change only when their arrays are replaced (each September)
+        year = self.__dict__.get("_indicator_year")
+        if year is None or year[0] is not fs.engagement or year[1] is not fs.is_anchor or year[2] is not ss.effort \
+                or year[3] is not ss.shares or year[4] is not ss.cohort_size:
+            year = self._indicator_year = (fs.engagement, fs.is_anchor, ss.effort, ss.shares, ss.cohort_size,
+                                           *self._yearly_indicator_parts())
+        values, n_part, weight, w_sum = year[5:]
+        d = self.__dict__  # plain attributes: one dict update instead of twenty setattr calls
+        d.update(self._held)
+        d.update(values)
         if not self._measured_retention and len(g):
             trained = g.host >= 0
             if trained.any():
-                ind["retention_rate"] = float((g.employer[trained] == g.host[trained]).mean())
-                ind["poaching_rate"] = float(g.poached[trained].mean())
+                d["retention_rate"] = float((g.employer[trained] == g.host[trained]).mean())
+                d["poaching_rate"] = float(g.poached[trained].mean())
         if len(g):
             c = self._graduate_counts()
-            ind["graduate_local_employment_rate"] = c["latest_employed"] / c["latest"] if c["latest"] else 0.0
-            ind["skill_match_rate"] = c["matched"] / c["employed"] if c["employed"] else 0.0
+            d["graduate_local_employment_rate"] = c["latest_employed"] / c["latest"] if c["latest"] else 0.0
+            d["skill_match_rate"] = c["matched"] / c["employed"] if c["employed"] else 0.0
         else:
-            ind["graduate_local_employment_rate"] = 0.0
-            ind["skill_match_rate"] = 0.0
-        ind["curriculum_lag_years"] = float((ss.lag * weight).sum() / w_sum) if w_sum > 0 else 0.0
-        ind["tech_projects_completed"] = float(MONTHS * self._projects_this_step)
+            d["graduate_local_employment_rate"] = 0.0
+            d["skill_match_rate"] = 0.0
+        lag_total, n_active = kyear.indicator_month(ss.lag, weight, self._tie_last_active, self.steps, MONTHS)
+        d["curriculum_lag_years"] = float(lag_total / w_sum) if w_sum > 0 else 0.0
+        d["tech_projects_completed"] = float(MONTHS * self._projects_this_step)
         spent = MONTHS * self.government.paid_this_step
-        ind["subsidy_spent"] = float(spent)
-        ind["cost_per_participating_firm"] = float(spent / n_part) if n_part else 0.0
-        ind["active_partnerships"] = float((self.steps - self._tie_last_active < MONTHS).sum())
-        for name in NAMES:
-            setattr(self, name, ind[name])
+        d["subsidy_spent"] = float(spent)
+        d["cost_per_participating_firm"] = float(spent / n_part) if n_part else 0.0
+        d["active_partnerships"] = float(n_active)
+
+    def _yearly_indicator_parts(self) -> tuple[dict[str, float], int, np.ndarray, np.float64]:
+        """The indicators of firms' and schools' yearly choices; participants; the weights of the curriculum lag.
+
+        Firms by (level, anchor) in one pass: a share of firms is count / count,
+        as the mean of a mask.
+        """
+        fs, ss = self.firm_state, self.school_state
+        n = fs.n
+        c = np.bincount(fs.engagement * 2 + fs.is_anchor, minlength=6).tolist() if n else [0] * 6
+        n_sme, n_anchor = c[0] + c[2] + c[4], c[1] + c[3] + c[5]
+        n_part = c[2] + c[3] + c[4] + c[5]
+        school_effort = float(ss.effort.mean()) if ss.n else 0.0
+        firm_effort = float(eco.EFFORT_BY_LEVEL[fs.engagement].mean()) if n else 0.0
+        values = {
+            "firm_participation_rate": n_part / n if n else 0.0,
+            "sme_participation_rate": (c[2] + c[4]) / n_sme if n_sme else 0.0,
+            "anchor_participation_rate": (c[3] + c[5]) / n_anchor if n_anchor else 0.0,
+            "deep_engagement_share": (c[4] + c[5]) / n if n else 0.0,
+            "school_effort_index": school_effort,
+            "firm_effort_index": firm_effort,
+            "engagement_gap": school_effort - firm_effort,
+        }
+        weight = ss.shares * ss.cohort_size[:, None]
+        return values, n_part, weight, weight.sum()
 
     def diagnostics(self) -> dict[str, float]:
         """Calibration figures not in the indicator table (see docs/ODD.md, Calibration).
@@ -1138,6 +1151,21 @@ def _open_market(rng: np.random.Generator, transparency: float, employer: np.nda
         if bounds[k + 1] > bounds[k]:
             perm[bounds[k]:bounds[k + 1]] = rng.permutation(bounds[k + 1] - bounds[k])
     return kg.fill_by_sector(seeking, argsort_stable(key), target, firm_sector, vacancies, perm, perm_start, employer)
+
+
+def _dirichlet_rows(rng: np.random.Generator, conc: np.ndarray, k: int) -> np.ndarray:
+    """Row ``i`` drawn as ``rng.dirichlet(np.full(k, conc[i]))``, in order; a run of equal ``conc`` in one call.
+
+    ``Generator.dirichlet(alpha, size=m)`` draws its rows one after another
+    exactly as ``m`` calls would, so the rows and the generator's state are the same.
+    """
+    rows = [np.zeros((0, k))]
+    start = 0
+    for i in range(1, conc.size + 1):
+        if i == conc.size or conc[i] != conc[start]:
+            rows.append(rng.dirichlet(np.full(k, conc[start]), size=i - start))
+            start = i
+    return np.vstack(rows)
 
 
 def _within_vacancies(dest: np.ndarray, vacancies: np.ndarray) -> np.ndarray:

@@ -180,33 +180,46 @@ def supply_chain(rng: np.random.Generator, is_anchor: np.ndarray, sector: np.nda
     return out
 
 
-def _gnp_edges(n: int, p: float, seed: int) -> np.ndarray:
+def _gnp_edges(n: int, p: float, seed: int, first_draws: int | None = None) -> np.ndarray:
     """Edges of ``networkx.fast_gnp_random_graph(n, p, seed=seed)``, in the order its ``edges()`` lists them.
 
     The same geometric skipping with the same ``random.Random(seed)`` draws,
     without building a networkx graph: each edge ``(w, v)``, ``w < v``, is
     listed by its lower end, and for one lower end in increasing ``v``.
+    networkx walks the pairs ``w < v`` in the order of ``L = v (v - 1) / 2 + w``
+    and skips ``int(log(1 - r) / log(1 - p))`` of them after each edge, so the
+    ``i``-th draw lands on ``L_i = cumsum(1 + skip) - 1`` and the edges are the
+    draws with ``L_i`` below ``n (n - 1) / 2``. The draws and their
+    ``math.log`` are taken in Python (``first_draws``, by default a few more
+    than expected; twice as many while they run out: the generator is this
+    call's own), the rest in numpy.
     """
     if p >= 1.0:
         g = nx.fast_gnp_random_graph(n, p, seed=seed)
         return np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
-    rnd = random.Random(seed)
-    lp = math.log(1.0 - p)
-    ws: list[int] = []
-    vs: list[int] = []
-    v, w = 1, -1
-    while v < n:
-        lr = math.log(1.0 - rnd.random())
-        w = w + 1 + int(lr / lp)
-        while w >= v and v < n:
-            w = w - v
-            v = v + 1
-        if v < n:
-            ws.append(w)
-            vs.append(v)
-    lo, hi = np.array(ws, dtype=np.int64), np.array(vs, dtype=np.int64)
-    order = np.argsort(lo, kind="stable")
-    return np.column_stack([lo[order], hi[order]]).reshape(-1, 2)
+    pairs = n * (n - 1) // 2
+    if pairs == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    draw, log = random.Random(seed).random, math.log
+    lp = log(1.0 - p)
+    expected = p * pairs
+    size = int(expected + 4.0 * math.sqrt(expected) + 16) if first_draws is None else max(int(first_draws), 1)
+    log_r: list[float] = []
+    while True:
+        log_r.extend([log(1.0 - draw()) for _ in range(size - len(log_r))])
+        # a skip past every pair ends the walk as a longer one does: cap it so the sums stay exact
+        skip = np.minimum(np.array(log_r) / lp, float(pairs))
+        pos = np.cumsum(1 + np.trunc(skip).astype(np.int64)) - 1
+        if pos[-1] >= pairs:
+            break
+        size *= 2
+    pos = pos[:int(np.searchsorted(pos, pairs))]
+    v = np.floor((1.0 + np.sqrt(1.0 + 8.0 * pos)) / 2.0).astype(np.int64)
+    v -= v * (v - 1) // 2 > pos  # correct the float square root by one where it erred
+    v += (v + 1) * v // 2 <= pos
+    w = pos - v * (v - 1) // 2
+    order = np.argsort(w, kind="stable")
+    return np.column_stack([w[order], v[order]]).reshape(-1, 2)
 
 
 def competition_edges(rng: np.random.Generator, sector: np.ndarray, mean_degree: float) -> np.ndarray:
@@ -228,14 +241,23 @@ def competition_edges(rng: np.random.Generator, sector: np.ndarray, mean_degree:
 
 
 def adjacency(n: int, edges: np.ndarray) -> sparse.csr_matrix:
-    """Symmetric 0/1 sparse adjacency among ``n`` firms."""
+    """Symmetric 0/1 sparse adjacency among ``n`` firms.
+
+    Built in CSR form directly (sorted columns, duplicates merged): the matrix
+    scipy makes from ``(ones, (rows, cols))``, with the same index dtype.
+    """
     if len(edges) == 0:
         return sparse.csr_matrix((n, n))
-    r = np.concatenate([edges[:, 0], edges[:, 1]])
-    c = np.concatenate([edges[:, 1], edges[:, 0]])
-    a = sparse.csr_matrix((np.ones(r.size), (r, c)), shape=(n, n))
-    a.data[:] = 1.0
-    return a
+    edges = np.asarray(edges, dtype=np.int64)
+    key = np.concatenate([edges[:, 0] * n + edges[:, 1], edges[:, 1] * n + edges[:, 0]])  # row-major cell
+    key.sort()
+    first = np.empty(key.size, dtype=bool)
+    first[0] = True
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    key = key[first]
+    idx = np.int32 if max(n, 2 * len(edges)) <= np.iinfo(np.int32).max else np.int64
+    indptr = np.searchsorted(key, np.arange(n + 1, dtype=np.int64) * n).astype(idx)
+    return sparse.csr_matrix((np.ones(key.size), (key % n).astype(idx), indptr), shape=(n, n))
 
 
 def initial_ties(rng: np.random.Generator, shares: np.ndarray, is_anchor: np.ndarray,
@@ -244,23 +266,27 @@ def initial_ties(rng: np.random.Generator, shares: np.ndarray, is_anchor: np.nda
     n_s, n_k = shares.shape
     anchors_of = [np.flatnonzero(is_anchor & (sector == k)) for k in range(n_k)]
     smes_of = [np.flatnonzero(~is_anchor & (sector == k)) for k in range(n_k)]
-    schools, firms = [], []
+    offered = (~(shares < 0.12)).tolist()  # programmes a school teaches
+    firms, counts = [], []
     for s in range(n_s):
         for k in range(n_k):
-            if shares[s, k] < 0.12:
+            if not offered[s][k]:
                 continue
             anchors = anchors_of[k]
             picked = anchors[rng.random(anchors.size) < 0.8]
+            firms.append(picked)
+            n_picked = picked.size
             smes = smes_of[k]
             if smes.size:
-                picked = np.concatenate([picked, rng.choice(smes, size=min(smes_per_programme, smes.size),
-                                                            replace=False)])
-            schools.append(np.full(picked.size, s, dtype=np.int64))
-            firms.append(picked.astype(np.int64))
+                chosen = rng.choice(smes, size=min(smes_per_programme, smes.size), replace=False)
+                firms.append(chosen)
+                n_picked += chosen.size
+            counts.append((s, n_picked))
     ties = Ties(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
-    if not schools:
+    if not counts:
         return ties
-    idx = ties.add(np.concatenate(schools), np.concatenate(firms), 0.0)
+    school, n_picked = np.array(counts, dtype=np.int64).T
+    idx = ties.add(np.repeat(school, n_picked), np.concatenate(firms).astype(np.int64), 0.0)
     # anchors start at 0.5, SMEs at 0.3 (a (school, firm) pair occurs once: firms belong to one sector)
     ties.strength[idx] = np.where(is_anchor[ties.firm[idx]], 0.5, 0.3)
     return ties

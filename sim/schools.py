@@ -4,7 +4,9 @@ Design note
 -----------
 Each school is a Mesa agent (:class:`School`) whose state is one row of
 :class:`SchoolState` (programme mix, curriculum lag by sector, equipment
-realism, effort), so all schools adjust at once.
+realism, effort), so all schools adjust at once. The functions below are the
+yearly rules; the model applies them in one compiled pass
+(:func:`sim.kernels.yearly.school_year`, tested equal to them bit for bit).
 """
 
 from __future__ import annotations

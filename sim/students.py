@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.kernels.yearly import advance_counts, expand_students, remainder_rows
+
 STUDY_YEARS = 3
 NO_FIRM = -1
 
@@ -42,21 +44,9 @@ def largest_remainder(total: int, shares: np.ndarray) -> np.ndarray:
 
 def largest_remainder_rows(totals: np.ndarray, shares: np.ndarray) -> np.ndarray:
     """:func:`largest_remainder` of ``totals[i]`` and ``shares[i]`` for every row ``i`` at once (same result)."""
-    shares = np.clip(np.asarray(shares, dtype=float), 0.0, None)
-    totals = np.asarray(totals, dtype=np.int64)
+    shares = np.ascontiguousarray(shares, dtype=np.float64)
     out = np.zeros(shares.shape, dtype=np.int64)
-    s = shares.sum(axis=1)
-    ok = (totals > 0) & (s > 0)
-    if not ok.any():
-        return out
-    raw = shares[ok] / s[ok, None] * totals[ok, None]
-    base = np.floor(raw).astype(np.int64)
-    rest = totals[ok] - base.sum(axis=1)
-    order = np.argsort(-(raw - base), axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(shares.shape[1])[None, :], axis=1)
-    base += rank < rest[:, None]
-    out[ok] = base
+    remainder_rows(np.ascontiguousarray(totals, dtype=np.int64), shares, out)
     return out
 
 
@@ -76,9 +66,10 @@ class Enrolment:
         empty until the first September. Students already enrolled count as entered.
         """
         n_s, n_k = shares.shape
-        counts = np.zeros((n_s, n_k, STUDY_YEARS), dtype=np.int64)
-        counts[:, :, :-1] = largest_remainder_rows(cohort_size, shares)[:, :, None]
-        return cls(counts=counts, entered=int(counts.sum()))
+        e = cls(counts=np.zeros((n_s, n_k, STUDY_YEARS), dtype=np.int64))
+        for _ in range(STUDY_YEARS - 1):  # each year below the final one takes the same intake
+            e.advance(cohort_size, shares)
+        return e
 
     @property
     def in_school(self) -> int:
@@ -87,11 +78,11 @@ class Enrolment:
 
     def advance(self, cohort_size: np.ndarray, shares: np.ndarray) -> None:
         """September: every study year moves up; the new intake follows the programme mix."""
-        if self.counts[:, :, -1].any():
+        entered = advance_counts(self.counts, np.ascontiguousarray(cohort_size, dtype=np.int64),
+                                 np.ascontiguousarray(shares, dtype=np.float64))
+        if entered < 0:
             raise RuntimeError("final-year students must graduate before the year advances")
-        self.counts[:, :, 1:] = self.counts[:, :, :-1].copy()
-        self.counts[:, :, 0] = largest_remainder_rows(cohort_size, shares)
-        self.entered += int(self.counts[:, :, 0].sum())
+        self.entered += entered
 
     def graduate(self) -> int:
         """June: the final year leaves school. Returns how many graduated."""
@@ -116,13 +107,11 @@ class FinalYear:
     def from_counts(cls, counts: np.ndarray, base_skill: np.ndarray, rng: np.random.Generator,
                     skill_sd: float = 0.15) -> FinalYear:
         """Expand ``counts[school, sector]`` into students with skill ~ N(base_skill[school, sector], sd)."""
-        flat = counts.ravel()
-        idx = np.repeat(np.arange(flat.size), flat)
-        n_k = counts.shape[1]
-        school, sector = idx // n_k, idx % n_k
-        skill = base_skill[school, sector] + rng.normal(0.0, skill_sd, size=idx.size)
-        n = idx.size
-        return cls(school=school.astype(np.int64), sector=sector.astype(np.int64), skill=np.clip(skill, 0.0, None),
+        counts = np.ascontiguousarray(counts, dtype=np.int64)
+        noise = rng.normal(0.0, skill_sd, size=int(counts.sum()))
+        school, sector, skill = expand_students(counts, np.ascontiguousarray(base_skill, dtype=np.float64), noise)
+        n = noise.size
+        return cls(school=school, sector=sector, skill=skill,
                    host=np.full(n, NO_FIRM, dtype=np.int64), host_level=np.zeros(n, dtype=np.int64),
                    real_training=np.zeros(n, dtype=bool))
 
