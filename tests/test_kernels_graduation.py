@@ -90,19 +90,40 @@ def test_credentials_and_shares_by_level(c, mode, threshold):
     assert n_hosted == hosted.sum()
 
 
-@SETTINGS
-@given(cohorts())
-def test_offers_go_to_each_hosts_best_wanted_trainees(c):
-    host, skill, vac = c["host"], c["skill"], c["vacancies"]
-    u = np.random.default_rng(1).random(host.size)
-    rate = np.where(c["production_motive"], lm.OFFER_RATE[True], lm.OFFER_RATE[False])
+def offers_reference(host, u, production_motive, skill, vac):
+    """The model's numpy formulation of the hosts' offers (before the kernels)."""
+    rate = np.where(production_motive, lm.OFFER_RATE[True], lm.OFFER_RATE[False])
     cand = ((host >= 0) & (u < rate[np.maximum(host, 0)])).nonzero()[0]
     cand = cand[np.lexsort((-skill[cand], host[cand]))]
     rank = rank_within(host[cand])
     offered = np.zeros(host.size, dtype=bool)
     offered[cand[rank < vac[host[cand]]]] = True
+    return offered.nonzero()[0]
+
+
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0, 1, 15, 16, 17, 33, 300]), st.integers(1, 4),
+       st.sampled_from(["distinct", "tied", "nan"]), st.integers(-1, 40))
+def test_offers_in_big_groups_equal_the_lexsort(seed, n, n_firms, skills, max_vacancies):
+    """Hosts with many wanted trainees, tied (incl. -0.0 and 0.0) and NaN skills, negative vacancies: as lexsort."""
+    rng = np.random.default_rng(seed)
+    host = np.where(rng.random(n) < 0.9, rng.integers(0, n_firms, n), -1).astype(np.int64)
+    skill = {"distinct": rng.normal(1.0, 0.3, n), "tied": rng.choice([-0.0, 0.0, 0.5, 1.0], n),
+             "nan": np.where(rng.random(n) < 0.3, np.nan, rng.choice([0.5, 1.0], n))}[skills]
+    vac = rng.integers(min(max_vacancies, 0), max_vacancies + 1, n_firms).astype(np.int64)
+    motive = rng.random(n_firms) < 0.5
+    u = np.random.default_rng(seed).random(n)
+    got = _offers(np.random.default_rng(seed), host, skill, motive, vac)
+    assert np.array_equal(got, offers_reference(host, u, motive, skill, vac))
+
+
+@SETTINGS
+@given(cohorts())
+def test_offers_go_to_each_hosts_best_wanted_trainees(c):
+    host, skill, vac = c["host"], c["skill"], c["vacancies"]
+    u = np.random.default_rng(1).random(host.size)
     got = _offers(np.random.default_rng(1), host, skill, c["production_motive"], vac)
-    assert np.array_equal(got, offered.nonzero()[0])
+    assert np.array_equal(got, offers_reference(host, u, c["production_motive"], skill, vac))
 
 
 @SETTINGS
