@@ -1088,9 +1088,15 @@ class ConsortiumModel(Model):
 
     def timeseries(self) -> pd.DataFrame:
         """One row per recorded month: ``step``, ``year`` and every indicator."""
+        columns = {"step": np.array(self._rows_step, dtype=np.int64), "year": np.array(self._rows_year, dtype=np.int64)}
+        model_vars = self.datacollector.model_vars  # the frame DataCollector.get_model_vars_dataframe builds
+        arrays = [np.array(values) for values in model_vars.values()]
+        if all(a.dtype == np.float64 for a in arrays):  # numbers (indicators are floats): their float64 columns
+            columns.update(zip(model_vars, arrays, strict=True))
+            return pd.DataFrame(columns, copy=False)
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        df.insert(0, "year", np.array(self._rows_year, dtype=np.int64))
-        df.insert(0, "step", np.array(self._rows_step, dtype=np.int64))
+        df.insert(0, "year", columns["year"])
+        df.insert(0, "step", columns["step"])
         return df
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.atomic import atomic_write_bytes
@@ -45,10 +46,27 @@ def summarise(timeseries: pd.DataFrame, years: int) -> dict[str, float]:
     """Summary of a run: every indicator's mean over the final simulated year.
 
     Yearly flows are stored as annualised monthly rates, so their final-year
-    mean is the final year's total (see :mod:`sim.indicators`).
+    mean is the final year's total (see :mod:`sim.indicators`). Each mean is
+    computed as pandas' ``Series.mean`` computes it (NaN skipped: the sum with
+    NaN as 0, over the count of the others), on one numpy array of the frame.
     """
-    final = timeseries[timeseries["year"] == years]
-    return {name: float(final[name].mean()) for name in NAMES}
+    position = {name: i for i, name in enumerate(timeseries.columns.tolist())}
+    cols = [position.get(name, -1) for name in NAMES]
+    dtypes = timeseries.dtypes.tolist()
+    if min(cols) < 0 or len(position) < len(dtypes) or any(dtypes[i] != np.float64 for i in cols):
+        final = timeseries[timeseries["year"] == years]
+        return {name: float(final[name].mean()) for name in NAMES}
+    rows = timeseries["year"].to_numpy() == years
+    final = np.ascontiguousarray(timeseries.to_numpy(dtype=np.float64)[rows][:, cols].T)  # one row per indicator
+    n = final.shape[1]
+    out = {}
+    for name, x in zip(NAMES, final, strict=True):
+        nan = np.isnan(x)
+        count = n - int(np.count_nonzero(nan))
+        if count < n:
+            x = np.where(nan, 0.0, x)
+        out[name] = float(np.add.reduce(x) / count) if count else float("nan")
+    return out
 
 
 def run(scenario: Scenario | str, seed: int = 1, *, keep_model: bool = True) -> Result:
