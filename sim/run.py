@@ -28,6 +28,7 @@ from sim.indicators import BY_NAME, NAMES
 from sim.scenario import Scenario
 
 STEPS_PER_YEAR = 12
+_FLOAT64, _INT64 = np.dtype(np.float64), np.dtype(np.int64)
 
 
 @dataclass
@@ -53,18 +54,22 @@ def summarise(timeseries: pd.DataFrame, years: int) -> dict[str, float]:
     position = {name: i for i, name in enumerate(timeseries.columns.tolist())}
     cols = [position.get(name, -1) for name in NAMES]
     dtypes = timeseries.dtypes.tolist()
-    if min(cols) < 0 or len(position) < len(dtypes) or any(dtypes[i] != np.float64 for i in cols):
+    year = position.get("year", -1)
+    if min(cols) < 0 or len(position) < len(dtypes) or year < 0 or dtypes[year] != _INT64 \
+            or any(dtypes[i] != _FLOAT64 for i in cols):
         final = timeseries[timeseries["year"] == years]
         return {name: float(final[name].mean()) for name in NAMES}
-    rows = timeseries["year"].to_numpy() == years
-    final = np.ascontiguousarray(timeseries.to_numpy(dtype=np.float64)[rows][:, cols].T)  # one row per indicator
+    values = timeseries.to_numpy(dtype=np.float64)  # the int64 years exactly, as floats
+    final = np.ascontiguousarray(values[values[:, year] == years][:, cols].T)  # one row per indicator
     n = final.shape[1]
+    nan = np.isnan(final)
+    if n and not nan.any():  # each row's sum is numpy's pairwise sum of that contiguous row, as Series.sum's
+        return dict(zip(NAMES, (np.add.reduce(final, axis=1) / n).tolist(), strict=True))
     out = {}
-    for name, x in zip(NAMES, final, strict=True):
-        nan = np.isnan(x)
-        count = n - int(np.count_nonzero(nan))
+    for name, x, x_nan in zip(NAMES, final, nan, strict=True):
+        count = n - int(np.count_nonzero(x_nan))
         if count < n:
-            x = np.where(nan, 0.0, x)
+            x = np.where(x_nan, 0.0, x)
         out[name] = float(np.add.reduce(x) / count) if count else float("nan")
     return out
 
