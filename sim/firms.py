@@ -248,8 +248,7 @@ def expected_values(model: ConsortiumModel) -> np.ndarray:
                 terms.productivity_start + terms.productivity_gain * np.arange(terms.months, dtype=float))
 
     task_share, ramp = model._memo("decide:slot_terms", (terms,), level_terms)
-    anchor = np.array([False, True])
-    tiers = (p["firms.reputation_value_sme"], p["firms.reputation_value_anchor"])
+    reputation, host_fixed, deep_fixed, subsidy_rate, subsidy_discount, access = _public_terms(model)
     return kd.level_values(
         # the firms
         fs.wage, fs.production_motive, fs.productivity, model.expected_trainee_quality(), fs.slots, fs.vacancies,
@@ -266,11 +265,30 @@ def expected_values(model: ConsortiumModel) -> np.ndarray:
         float(eco.LADDER_SPECIFIC_GAIN), tables["host_premium"],
         np.array([lm.OFFER_RATE[False], lm.OFFER_RATE[True]], dtype=float),
         # reputation, fixed costs, public money and projects (tables by anchor flag, access by strong-tie flag)
-        np.array(tiers, dtype=float), float(model.host_fixed_cost()), model.deep_fixed_cost(anchor).astype(float),
-        model.subsidy_rate_for(anchor).astype(float), float(model.subsidy_delay_discount()),
-        float(p["policy.tax_credit.investment_offset"]), bool(p["policy.tax_credit.refundable"]),
-        np.array([model.project_access(level, strong_tie=anchor) for level in (1, 2)]),
+        reputation, host_fixed, deep_fixed, subsidy_rate, subsidy_discount,
+        float(p["policy.tax_credit.investment_offset"]), bool(p["policy.tax_credit.refundable"]), access,
     )
+
+
+def _public_terms(model: ConsortiumModel) -> tuple:
+    """The firm-independent reputation, fixed-cost, subsidy and project-access terms of :func:`expected_values`.
+
+    Tables by anchor flag (access: by strong-tie flag, one row per level),
+    kept while the parameters and consortium factors they are made of are unchanged.
+    """
+    p, consortium = model.p, model.consortium
+    key = (p["firms.reputation_value_sme"], p["firms.reputation_value_anchor"], model.host_fixed_cost(),
+           p["firms.deep_fixed_cost_anchor"], p["firms.deep_fixed_cost_sme"], consortium.deep_cost_factor(),
+           p["policy.subsidy.target"], p["policy.subsidy.cost_share"], model.subsidy_delay_discount(),
+           p["policy.platform.placement_matching"], consortium.ip_effectiveness())
+
+    def compute() -> tuple:
+        anchor = np.array([False, True])
+        return (np.array(key[:2], dtype=float), float(key[2]), model.deep_fixed_cost(anchor).astype(float),
+                model.subsidy_rate_for(anchor).astype(float), float(key[8]),
+                np.array([model.project_access(level, strong_tie=anchor) for level in (1, 2)]))
+
+    return _kept(model, "public_terms", key, compute)
 
 
 def utilities(model: ConsortiumModel, values: np.ndarray) -> np.ndarray:

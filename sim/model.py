@@ -370,7 +370,12 @@ class ConsortiumModel(Model):
     def expected_trainee_quality(self) -> np.ndarray:
         """Mean preparation quality of the trainees each firm's sector supplies."""
         ss = self.school_state
-        q = sch.preparation_quality(ss)
+        sept = self.__dict__.get("_september_quality")
+        if sept is not None and sept[0] is ss.tier and sept[1] is ss.equipment and sept[2] is ss.effort \
+                and sept[3] is ss.lag:
+            q = sept[4]
+        else:
+            q = sch.preparation_quality(ss)
         if q.flags.c_contiguous and ss.shares.flags.c_contiguous and q.shape == ss.shares.shape \
                 and q.dtype == ss.shares.dtype == np.float64 and ss.cohort_size.dtype == np.int64:
             from sim.kernels.decisions import sector_quality  # the lines below, compiled
@@ -446,6 +451,8 @@ class ConsortiumModel(Model):
             float(p["technology.frontier_speed"]), float(p["schools.curriculum_update_rate"]))
         if adjusted:
             ss.shares = shares
+        # the trainees' preparation quality (sch.preparation_quality) from the same base skill, for this September's decisions
+        self._september_quality = (ss.tier, ss.equipment, ss.effort, ss.lag, np.clip(base_skill / 0.85, 0.5, 1.4))
         # students move up
         self.enrolment.advance(ss.cohort_size, ss.shares)
         self.final_year = FinalYear.from_counts(self.enrolment.counts[:, :, -1], base_skill, self.rng)
@@ -462,6 +469,7 @@ class ConsortiumModel(Model):
         self._extra_offers[:] = 0
         fs.on_ladder = self._ladder_firms()
         decide(self)
+        self._september_quality = None  # schools' arrays may change during the year
         fs.hosted[:] = 0
         fs.acc_output[:] = 0.0
         fs.acc_cost[:] = 0.0
@@ -1088,9 +1096,15 @@ class ConsortiumModel(Model):
 
     def timeseries(self) -> pd.DataFrame:
         """One row per recorded month: ``step``, ``year`` and every indicator."""
+        columns = {"step": np.array(self._rows_step, dtype=np.int64), "year": np.array(self._rows_year, dtype=np.int64)}
+        model_vars = self.datacollector.model_vars  # the frame DataCollector.get_model_vars_dataframe builds
+        arrays = [np.array(values) for values in model_vars.values()]
+        if all(a.dtype == np.float64 for a in arrays):  # numbers (indicators are floats): their float64 columns
+            columns.update(zip(model_vars, arrays, strict=True))
+            return pd.DataFrame(columns, copy=False)
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        df.insert(0, "year", np.array(self._rows_year, dtype=np.int64))
-        df.insert(0, "step", np.array(self._rows_step, dtype=np.int64))
+        df.insert(0, "year", columns["year"])
+        df.insert(0, "step", columns["step"])
         return df
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.atomic import atomic_write_bytes
@@ -27,6 +28,7 @@ from sim.indicators import BY_NAME, NAMES
 from sim.scenario import Scenario
 
 STEPS_PER_YEAR = 12
+_FLOAT64, _INT64 = np.dtype(np.float64), np.dtype(np.int64)
 
 
 @dataclass
@@ -45,10 +47,31 @@ def summarise(timeseries: pd.DataFrame, years: int) -> dict[str, float]:
     """Summary of a run: every indicator's mean over the final simulated year.
 
     Yearly flows are stored as annualised monthly rates, so their final-year
-    mean is the final year's total (see :mod:`sim.indicators`).
+    mean is the final year's total (see :mod:`sim.indicators`). Each mean is
+    computed as pandas' ``Series.mean`` computes it (NaN skipped: the sum with
+    NaN as 0, over the count of the others), on one numpy array of the frame.
     """
-    final = timeseries[timeseries["year"] == years]
-    return {name: float(final[name].mean()) for name in NAMES}
+    position = {name: i for i, name in enumerate(timeseries.columns.tolist())}
+    cols = [position.get(name, -1) for name in NAMES]
+    dtypes = timeseries.dtypes.tolist()
+    year = position.get("year", -1)
+    if min(cols) < 0 or len(position) < len(dtypes) or year < 0 or dtypes[year] != _INT64 \
+            or any(dtypes[i] != _FLOAT64 for i in cols):
+        final = timeseries[timeseries["year"] == years]
+        return {name: float(final[name].mean()) for name in NAMES}
+    values = timeseries.to_numpy(dtype=np.float64)  # the int64 years exactly, as floats
+    final = np.ascontiguousarray(values[values[:, year] == years][:, cols].T)  # one row per indicator
+    n = final.shape[1]
+    nan = np.isnan(final)
+    if n and not nan.any():  # each row's sum is numpy's pairwise sum of that contiguous row, as Series.sum's
+        return dict(zip(NAMES, (np.add.reduce(final, axis=1) / n).tolist(), strict=True))
+    out = {}
+    for name, x, x_nan in zip(NAMES, final, nan, strict=True):
+        count = n - int(np.count_nonzero(x_nan))
+        if count < n:
+            x = np.where(x_nan, 0.0, x)
+        out[name] = float(np.add.reduce(x) / count) if count else float("nan")
+    return out
 
 
 def run(scenario: Scenario | str, seed: int = 1, *, keep_model: bool = True) -> Result:
