@@ -76,7 +76,7 @@ class ConsortiumModel(Model):
         super().__init__(rng=seed)
         self.sc = scenario if scenario is not None else Scenario()
         self.seed = seed
-        self.p: dict = self.sc.to_flat()
+        self.p: dict = _Params(self.sc.to_flat())
         self.years = int(self.p["years"])
         self.warmup = int(self.p["warmup_years"])
         self.sectors: list[str] = list(self.p["population.sectors"])
@@ -271,8 +271,16 @@ class ConsortiumModel(Model):
         return cached[1]
 
     def market_terms(self) -> lm.MarketTerms:
-        """Current labour-market terms."""
+        """Current labour-market terms (the same immutable object while they are unchanged).
+
+        Rebuilt only when a parameter has been set since the last call (``self.p`` counts its
+        changes), so the monthly callers pay a lookup.
+        """
         p = self.p
+        version = getattr(p, "version", None)
+        cached = self.__dict__.get("_market_terms")
+        if cached is not None and version is not None and cached[0] is p and cached[1] == version:
+            return cached[3]
         terms = dict(
             compression=p["labour_market.wage_compression"], transparency=p["policy.platform.graduate_transparency"],
             poaching_intensity=p["labour_market.poaching_intensity"], base_quit_hazard=p["labour_market.base_quit_hazard"],
@@ -281,10 +289,9 @@ class ConsortiumModel(Model):
             ladder_premium=p["policy.credential.ladder_premium"] if p["policy.credential.mode"] == "employer_ladder" else 0.0,
             credential_wage_premium=p["policy.credential.wage_premium"],
         )
-        cached = self.__dict__.get("_market_terms")  # the same terms as last time: the same (immutable) object
-        if cached is None or cached[0] != terms:
-            cached = self._market_terms = (terms, lm.MarketTerms(**terms))
-        return cached[1]
+        terms_object = cached[3] if cached is not None and cached[2] == terms else lm.MarketTerms(**terms)
+        self._market_terms = (p, version, terms, terms_object)
+        return terms_object
 
     def subsidy_rate_for(self, is_anchor: np.ndarray) -> np.ndarray:
         """Share of participation cost reimbursed, by who may claim."""
@@ -1106,6 +1113,58 @@ class ConsortiumModel(Model):
         df.insert(0, "year", columns["year"])
         df.insert(0, "step", columns["step"])
         return df
+
+
+class _Params(dict):
+    """The model's flat parameter dict, counting its changes in ``version``.
+
+    Terms derived from parameters and read every month (:meth:`ConsortiumModel._market_terms_now`)
+    are rebuilt only when ``version`` has moved: when the policy schedule, a test or the
+    dashboard sets a value.
+    """
+
+    version = 0
+
+    def _changed(self) -> None:
+        self.version += 1
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key) -> None:
+        super().__delitem__(key)
+        self._changed()
+
+    def __ior__(self, other):
+        super().__ior__(other)
+        self._changed()
+        return self
+
+    def update(self, *args, **kwargs) -> None:
+        """As :meth:`dict.update`."""
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def setdefault(self, key, default=None):
+        """As :meth:`dict.setdefault`."""
+        self._changed()
+        return super().setdefault(key, default)
+
+    def pop(self, *args):
+        """As :meth:`dict.pop`."""
+        self._changed()
+        return super().pop(*args)
+
+    def popitem(self):
+        """As :meth:`dict.popitem`."""
+        self._changed()
+        return super().popitem()
+
+    def clear(self) -> None:
+        """As :meth:`dict.clear`."""
+        super().clear()
+        self._changed()
 
 
 class _IndicatorCollector(DataCollector):

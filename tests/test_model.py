@@ -184,3 +184,17 @@ def test_placement_round_opens_months_before_graduation(months):
         if int(m.firm_state.hosted.sum()) and m.year not in first_hosting:
             first_hosting[m.year] = m.month
     assert first_hosting[1] == first_hosting[2] == GRADUATION_MONTH - months, first_hosting
+
+
+def test_market_terms_follow_parameter_changes_and_are_reused_otherwise():
+    """market_terms() is cached on the parameter dict's change count: a set value shows at once."""
+    m = ConsortiumModel(Scenario(), seed=1)
+    first = m.market_terms()
+    assert m.market_terms() is first  # nothing set: the same object
+    m.p["labour_market.poaching_intensity"] = 0.123
+    assert m.market_terms().poaching_intensity == 0.123
+    m.p.update({"policy.platform.graduate_transparency": 0.9})
+    assert m.market_terms().transparency == 0.9
+    m.p = dict(m.p)  # a plain dict (no change count): rebuilt on every call, still right
+    m.p["labour_market.poaching_intensity"] = 0.2
+    assert m.market_terms().poaching_intensity == 0.2
