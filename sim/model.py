@@ -346,6 +346,9 @@ class ConsortiumModel(Model):
 
         The model replaces a state array (never edits it in place) when what it
         holds changes, and market terms are immutable, so identity is enough.
+        Exceptions, never to be used as keys: ``school_state.lag`` (a finished joint
+        project refreshes one school's curriculum in place), the ties' ``active``
+        flags and the firms' yearly accumulators (``acc_*``, ``hosted``, ``project_value_year``).
         """
         cache = self.__dict__.setdefault("_memo_cache", {})
         hit = cache.get(name)
