@@ -629,19 +629,25 @@ class ConsortiumModel(Model):
         # host per student, then per student and per host what the placement makes of it (one compiled pass)
         fy.host = plc.assign_students(allocations, fy.school, fy.sector, k, fs.sector)
         terms = self._placement_terms
+        prep_quality = sch.preparation_quality(ss)
         fy.host_level, fy.real_training, fy.skill, fs.hosted, self._host_quality, n_placed, n_real = \
             plc.placement_outcomes(fy.host, fy.school, fy.sector, fy.skill, self.rng.random(len(fy)), fs.engagement,
                                   np.asarray(terms.mentor_days, dtype=np.float64), ss.equipment, ss.lag,
-                                  fs.production_motive, ss.effort, sch.preparation_quality(ss),
+                                  fs.production_motive, ss.effort, prep_quality,
                                   float(self.p["students.real_training_skill_gain"]),
                                   float(self.p["students.odd_job_skill_gain"]), ODD_JOB_OUTPUT, fs.n)
         self._realised_productivity = fs.productivity * np.exp(0.15 * self.rng.standard_normal(fs.n))
-        hosts = fs.hosted > 0
-        lvl = fs.engagement
-        expected_out, _ = eco.placement_net_benefit(terms, fs.wage, fs.production_motive, lvl, fs.productivity,
-                                                    self.expected_trainee_quality())
-        fs.predicted_output = np.where(hosts, expected_out * fs.hosted * fs.belief_productivity, 0.0)
-        fs.acc_cost += fs.hosted * eco.upfront_cost(terms)
+        # the hosts' predicted output and upfront cost, and every placement month's output and cost (one pass)
+        fs.predicted_output, output, cost = plc.round_flows(
+            fs.hosted, fs.engagement, fs.production_motive, fs.wage, fs.productivity, self._realised_productivity,
+            self._host_quality, fs.belief_productivity, fs.acc_cost, prep_quality,
+            np.ascontiguousarray(ss.shares, dtype=np.float64), np.asarray(ss.cohort_size, dtype=np.float64),
+            fs.sector, int(terms.months), float(terms.productivity_start), float(terms.productivity_gain),
+            float(terms.task_share), float(terms.skilled_wage_ratio), float(terms.nonwage_share),
+            float(eco.upfront_cost(terms)), np.asarray(terms.mentor_days, dtype=np.float64),
+            float(terms.mentor_wage_ratio), float(terms.trainees_per_mentor), float(terms.pay_floor),
+            float(terms.equipment_per_month), eco.WEEKS_PER_MONTH, eco.WORKDAYS_PER_MONTH)
+        self._placement_flows = (self._flows_key(), output, cost)
         self._mark_active(allocations.school, allocations.firm)
         n_slots = int(slots.sum())
         self._last_round = plc.RoundResult(
@@ -656,16 +662,24 @@ class ConsortiumModel(Model):
             return
         self.ties.mark_active(schools, firms, self._tie_last_active, self.steps)
 
+    def _flows_key(self) -> tuple:
+        """What the placement months' output and cost depend on (compared by identity)."""
+        fs = self.firm_state
+        return (self._placement_terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity,
+                self._host_quality)
+
     def _placement_month(self, i: int) -> None:
         fs = self.firm_state
         if not fs.hosted.any():
             return
-        terms = self._placement_terms
-        # the output of every placement month and the monthly cost are fixed by the round (computed once a round)
-        key = (terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity, self._host_quality)
-        output, cost = self._memo("placement_flows", key, lambda: (
-            eco.monthly_output(*key), eco.monthly_cost(terms, fs.wage, fs.engagement)))
-        plc.add_placement_month(fs.acc_output, fs.acc_cost, fs.hosted, output[i], cost)
+        # the output of every placement month and the monthly cost are fixed by the round (computed in it)
+        flows = getattr(self, "_placement_flows", None)
+        key = self._flows_key()
+        if flows is None or not all(map(operator.is_, flows[0], key)):
+            terms = self._placement_terms
+            flows = self._placement_flows = (key, eco.monthly_output(*key), eco.monthly_cost(terms, fs.wage,
+                                                                                              fs.engagement))
+        plc.add_placement_month(fs.acc_output, fs.acc_cost, fs.hosted, flows[1][i], flows[2])
 
     # ------------------------------------------------------------------ projects
     def _run_projects(self) -> None:

@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from sim.kernels import placement as kp
-from sim.kernels.placement import add_placement_month, placement_outcomes
+from sim.kernels.placement import add_placement_month, placement_outcomes, round_flows
 
 __all__ = ["Allocations", "RoundResult", "add_placement_month", "allocate", "assign_students", "interval_match",
-           "match", "placement_outcomes", "realism"]
+           "match", "placement_outcomes", "realism", "round_flows"]
 
 
 @dataclass

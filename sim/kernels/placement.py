@@ -527,3 +527,78 @@ def add_ties(skey: np.ndarray, order: np.ndarray, tie_school: np.ndarray, tie_fi
             skey_out[r], order_out[r] = new_key[b], new_idx[b]
             b += 1
     return s_out, f_out, st_out, act_out, skey_out, order_out
+
+
+@njit
+def round_flows(hosted: np.ndarray, engagement: np.ndarray, production_motive: np.ndarray, wage: np.ndarray,
+                productivity: np.ndarray, realised_productivity: np.ndarray, host_quality: np.ndarray,
+                belief_productivity: np.ndarray, acc_cost: np.ndarray, prep_quality: np.ndarray, shares: np.ndarray,
+                cohort_size: np.ndarray, firm_sector: np.ndarray, months: int, productivity_start: float,
+                productivity_gain: float, task_share: float, skilled_wage_ratio: float, nonwage_share: float,
+                upfront: float, mentor_days: np.ndarray, mentor_wage_ratio: float, trainees_per_mentor: float,
+                pay_floor: float, equipment_per_month: float, weeks_per_month: float,
+                workdays_per_month: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The money side of the placement round, per firm, in one pass (``ConsortiumModel._placement_round``).
+
+    Replaces, bit for bit: ``expected_trainee_quality()`` (the intake-weighted
+    mean of ``prep_quality`` over the schools, by the firm's sector, as
+    ``sim.kernels.decisions.sector_quality``); ``placement_net_benefit(...)[0]``
+    (``monthly_output`` at ``productivity`` and that quality, summed over the
+    months row by row); ``predicted_output = where(hosted > 0, out * hosted *
+    belief_productivity, 0)``; ``acc_cost += hosted * upfront``; and the
+    placement months' flows: ``monthly_output`` at ``realised_productivity``
+    and ``host_quality`` (months x firms) and ``monthly_cost`` (per firm).
+    Returns ``(predicted_output, output, cost)``; ``acc_cost`` is updated in place.
+    """
+    n_schools, n_sectors = prep_quality.shape
+    weighted = np.zeros(n_sectors)
+    total = np.zeros(n_sectors)
+    column_qw = np.empty(n_schools)
+    column_w = np.empty(n_schools)
+    for r in range(n_schools):
+        for c in range(n_sectors):
+            w = shares[r, c] * cohort_size[r]
+            x = prep_quality[r, c] * w
+            if r == 0:
+                weighted[c] = x
+                total[c] = w
+            else:
+                weighted[c] += x
+                total[c] += w
+            if n_sectors == 1:
+                column_qw[r] = x
+                column_w[r] = w
+    if n_sectors == 1:  # one sector: numpy sums the contiguous column pairwise
+        weighted[0] = pairwise_sum(column_qw)
+        total[0] = pairwise_sum(column_w)
+    by_sector = np.empty(n_sectors)
+    for c in range(n_sectors):
+        by_sector[c] = 1.0 if total[c] <= 0 else weighted[c] / _fmax(total[c], 1e-12)
+    n = hosted.size
+    ramp = np.empty(months)
+    for m in range(months):
+        ramp[m] = productivity_start + productivity_gain * float(m)
+    predicted = np.empty(n)
+    output = np.empty((months, n))
+    cost = np.empty(n)
+    for f in range(n):
+        lvl = engagement[f]
+        s = task_share + (0.10 if production_motive[f] else -0.10) - (0.05 if lvl == 2 else 0.0)
+        ts = _fmin(_fmax(s, 0.05), 0.98)
+        slc = wage[f] * skilled_wage_ratio * (1.0 + nonwage_share)
+        inner = ts * slc * productivity[f]
+        q = by_sector[firm_sector[f]]
+        out = 0.0
+        for m in range(months):
+            x = _fmin(0.95, ramp[m] * q) * inner
+            out = x if m == 0 else out + x
+        h = hosted[f]
+        predicted[f] = out * h * belief_productivity[f] if h > 0 else 0.0
+        acc_cost[f] += h * upfront
+        inner_r = ts * slc * realised_productivity[f]
+        for m in range(months):
+            output[m, f] = _fmin(0.95, ramp[m] * host_quality[f]) * inner_r
+        mentor_daily = wage[f] * mentor_wage_ratio * (1.0 + nonwage_share) / workdays_per_month
+        mentor = mentor_days[lvl] * weeks_per_month * mentor_daily / trainees_per_mentor
+        cost[f] = pay_floor * wage[f] + mentor + equipment_per_month
+    return predicted, output, cost
