@@ -46,6 +46,7 @@ from sim.firms import SME, AnchorFirm, FirmState, decide, slot_numbers
 from sim.government import Government
 from sim.indicators import NAMES
 from sim.kernels import graduation as kg
+from sim.kernels import placement as kp
 from sim.kernels import turnover as kturnover
 from sim.kernels import yearly as kyear
 from sim.scenario import Scenario
@@ -360,12 +361,20 @@ class ConsortiumModel(Model):
         return self._memo(f"ties:{name}", (t.school, t.firm, t.strength), readonly)
 
     def _strong_tie_firms(self) -> np.ndarray:
-        def compute() -> np.ndarray:
-            strong = np.zeros(self.firm_state.n, dtype=bool)
-            strong[self.ties.firm[self.ties.strength >= 0.3]] = True
-            return strong
+        return self._tie_partners()[0]
 
-        return self._per_ties("strong", compute)
+    def _tie_partners(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per firm: has it a tie of strength >= 0.3, and its strongest partner school (-1 if none); per ties."""
+        def compute() -> tuple[np.ndarray, np.ndarray]:
+            t = self.ties
+            order = np.argsort(t.strength) if len(t) else np.zeros(0, dtype=np.int64)  # later (stronger) win
+            strong, best = kp.tie_partners(order, t.school, t.firm, np.asarray(t.strength, dtype=np.float64),
+                                           self.firm_state.n, 0.3)
+            strong.setflags(write=False)
+            best.setflags(write=False)
+            return strong, best
+
+        return self._per_ties("partners", compute)
 
     def expected_trainee_quality(self) -> np.ndarray:
         """Mean preparation quality of the trainees each firm's sector supplies."""
@@ -724,16 +733,12 @@ class ConsortiumModel(Model):
         if routes is not None:
             return routes
 
-        def strongest() -> np.ndarray:
-            best = np.full(fs.n, -1, dtype=np.int64)
-            if len(t):
-                order = np.argsort(t.strength)  # later (stronger) overwrite earlier
-                best[t.firm[order]] = t.school[order]
-            return best
-
+        strong, strongest = self._tie_partners()
         cdfs, has_cdf = self._memo("school_cdfs", (ss.shares,), lambda: prj.share_cdfs(np.ascontiguousarray(ss.shares.T)))
-        prob = prj.access_probability(fs.engagement, self._strong_tie_firms(), platform) * ipf
-        routes = by_policy[platform, ipf] = (prob, self._per_ties("strongest_partner", strongest), has_cdf, cdfs)
+        # the chance depends on a firm's level and strong-tie flag only: read from a table of the six cases
+        table = prj.access_probability(np.array([0, 0, 1, 1, 2, 2]), np.array([False, True] * 3), platform) * ipf
+        prob = table[fs.engagement * 2 + strong]
+        routes = by_policy[platform, ipf] = (prob, strongest, has_cdf, cdfs)
         return routes
 
     # ------------------------------------------------------------------ June

@@ -602,3 +602,24 @@ def round_flows(hosted: np.ndarray, engagement: np.ndarray, production_motive: n
         mentor = mentor_days[lvl] * weeks_per_month * mentor_daily / trainees_per_mentor
         cost[f] = pay_floor * wage[f] + mentor + equipment_per_month
     return predicted, output, cost
+
+
+@njit
+def tie_partners(order: np.ndarray, tie_school: np.ndarray, tie_firm: np.ndarray, tie_strength: np.ndarray,
+                 n_firms: int, strong_from: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per firm: has it a tie of strength >= ``strong_from``, and its strongest partner school (-1 if none).
+
+    Replaces ``strong[tie_firm[tie_strength >= strong_from]] = True`` and
+    ``best[tie_firm[order]] = tie_school[order]`` (later entries overwrite
+    earlier ones), where ``order = np.argsort(tie_strength)`` is computed by
+    the caller with numpy (its order among equal strengths decides).
+    """
+    strong = np.zeros(n_firms, np.bool_)
+    best = np.full(n_firms, -1, np.int64)
+    for t in range(tie_firm.size):
+        if tie_strength[t] >= strong_from:
+            strong[tie_firm[t]] = True
+    for i in range(order.size):
+        t = order[i]
+        best[tie_firm[t]] = tie_school[t]
+    return strong, best
