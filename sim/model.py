@@ -100,6 +100,7 @@ class ConsortiumModel(Model):
         self._measured_retention = False
         self._extra_offers = np.zeros(self.firm_state.n, dtype=np.int64)
         self._projects_this_step = 0
+        self._routes = None  # see _project_routes
         self._tie_last_active = np.full(len(self.ties), -10**6, dtype=np.int64)
         # the networkx graph and Mesa network mirror the arrays; built on first access (see `G`)
         self._n_initial_ties = len(self.ties)
@@ -692,29 +693,38 @@ class ConsortiumModel(Model):
 
     # ------------------------------------------------------------------ projects
     def _run_projects(self) -> None:
-        fs, p, rng = self.firm_state, self.p, self.rng
-        firms, schools, values = self.projects.finish()
-        if firms.size:
-            prj.book_results(firms, schools, values, prj.firm_share(self.consortium.ip_effectiveness()), fs.sector,
-                             fs.project_value_year, self.school_state.lag, self._extra_offers)
-            self._mark_active(schools, firms)
-            self._projects_this_step = int(firms.size)
-        if fs.n == 0 or self.school_state.n == 0:
+        fs, ss, p = self.firm_state, self.school_state, self.p
+        book = self.projects
+        if book.finishing():  # book the projects finishing now, mark their ties active (one compiled pass)
+            self._projects_this_step = book.finish_and_book(
+                prj.firm_share(self.consortium.ip_effectiveness()), fs.sector, fs.project_value_year, ss.lag,
+                self._extra_offers, self._tie_arrays(), self.steps)
+        else:
+            book.finish()  # nothing is due: the month passes
+        if fs.n == 0 or ss.n == 0:
             return
+        rng = self.rng
         hit = (rng.random(fs.n) < p["firms.bottleneck_rate"] / MONTHS).nonzero()[0]
         if hit.size == 0:
             return
         prob, strongest, has_cdf, cdfs = self._project_routes()
         go, school, sector, n_missing, n_draw = prj.starters(hit, rng.random(hit.size), prob, strongest, fs.sector,
                                                              has_cdf)
-        if n_missing:  # firms without a partner: a school teaching their sector, if any, one uniform each
-            go, school = prj.draw_schools(go, school, sector, has_cdf, cdfs, rng.random(n_draw))
-        if go.size == 0:
+        n_start = go.size - n_missing + n_draw  # firms without a partner whose sector no school teaches drop out
+        if n_start == 0:
             return
-        u = rng.random(go.size)
-        shock = np.exp(rng.standard_normal(go.size))
-        months = prj.durations(rng, go.size, p["policy.platform.placement_matching"])
-        self.projects.start(go, school, months, u, self.school_state.equipment, p["firms.bottleneck_value"], shock)
+        # one uniform per firm without a partner (a school drawn for it), then one per project: drawn in one call
+        u = rng.random(n_draw + n_start)
+        shock = np.exp(rng.standard_normal(n_start))
+        months = prj.durations(rng, n_start, p["policy.platform.placement_matching"])
+        book.start_drawn(go, school, sector, has_cdf, cdfs, u, n_draw, months, ss.equipment, p["firms.bottleneck_value"],
+                         shock)
+
+    def _tie_arrays(self) -> tuple:
+        """The ties' sorted keys and tie index of each, ``active`` and ``last_active`` (for the compiled passes)."""
+        t = self.ties
+        skey, order = t._lookup()
+        return skey, order, t.active, self._tie_last_active
 
     def _project_routes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """What a firm with a bottleneck needs to start a project, kept while levels, ties, mix and policies last.
@@ -728,17 +738,22 @@ class ConsortiumModel(Model):
         fs, ss, t = self.firm_state, self.school_state, self.ties
         platform = self.p["policy.platform.placement_matching"]
         ipf = prj.ip_start_factor(self.consortium.ip_effectiveness())
-        by_policy = self._memo("project_routes", (fs.engagement, t.school, t.firm, t.strength, ss.shares), dict)
-        routes = by_policy.get((platform, ipf))
-        if routes is not None:
-            return routes
-
+        c = self._routes
+        if c is not None and c[0] is fs.engagement and c[1] is t.school and c[2] is t.firm and c[3] is t.strength \
+                and c[4] is ss.shares and c[5] == platform and c[6] == ipf:
+            return c[7]
         strong, strongest = self._tie_partners()
         cdfs, has_cdf = self._memo("school_cdfs", (ss.shares,), lambda: prj.share_cdfs(np.ascontiguousarray(ss.shares.T)))
         # the chance depends on a firm's level and strong-tie flag only: read from a table of the six cases
-        table = prj.access_probability(np.array([0, 0, 1, 1, 2, 2]), np.array([False, True] * 3), platform) * ipf
-        prob = table[fs.engagement * 2 + strong]
-        routes = by_policy[platform, ipf] = (prob, strongest, has_cdf, cdfs)
+        tables = self.__dict__.setdefault("_start_tables", {})
+        table = tables.get((platform, ipf))
+        if table is None:
+            if len(tables) >= 16:
+                tables.clear()
+            table = tables[platform, ipf] = prj.access_probability(
+                np.array([0, 0, 1, 1, 2, 2]), np.array([False, True] * 3), platform) * ipf
+        routes = (table[fs.engagement * 2 + strong], strongest, has_cdf, cdfs)
+        self._routes = (fs.engagement, t.school, t.firm, t.strength, ss.shares, platform, ipf, routes)
         return routes
 
     # ------------------------------------------------------------------ June

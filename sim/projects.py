@@ -89,6 +89,44 @@ class Projects:
         self.failed += n_failed
         return ok_firm, ok_school, ok_value
 
+    def finishing(self) -> bool:
+        """True if some project is due when the next month is finished."""
+        return self._soonest <= self._clock + 1
+
+    def finish_and_book(self, share: float, firm_sector: np.ndarray, project_value_year: np.ndarray,
+                        lag: np.ndarray, extra_offers: np.ndarray, ties: tuple, step: int) -> int:
+        """:meth:`finish`, :func:`book_results` of the successes and marking their ties active, in one call.
+
+        ``ties``: ``(sorted keys, tie index of each, active, last_active)`` of
+        the partnership ties (:meth:`sim.network.Ties.lookup_arrays`); the tie
+        of each succeeded project gets ``active`` and ``last_active = step``.
+        Returns how many projects succeeded.
+        """
+        self._clock += 1
+        if self._soonest > self._clock:  # nothing finishes this month
+            return 0
+        skey, order, active, last_active = ties
+        (self.firm, self.school, self._due, self.success, self.value, n_ok, n_failed,
+         self._soonest) = kp.finish_and_book(self.firm, self.school, self._due, self.success, self.value, self._clock,
+                                             float(share), firm_sector, project_value_year, lag,
+                                             CURRICULUM_REFRESH_YEARS, extra_offers, skey, order, active, last_active,
+                                             step)
+        self.completed += n_ok
+        self.failed += n_failed
+        return n_ok
+
+    def start_drawn(self, firm: np.ndarray, school: np.ndarray, sector: np.ndarray, has_cdf: np.ndarray,
+                    cdfs: np.ndarray, u: np.ndarray, n_draw: int, months: np.ndarray, equipment: np.ndarray,
+                    median_value: float, shock: np.ndarray) -> None:
+        """:func:`draw_schools` with the first ``n_draw`` uniforms, then :meth:`start` with the rest, in one call."""
+        n0 = self.firm.size
+        (self.firm, self.school, self._due, self.success, self.value,
+         soonest) = kp.start_projects(self.firm, self.school, self._due, self.success, self.value, firm, school,
+                                      sector, has_cdf, cdfs, u, int(n_draw), months, self._clock, SUCCESS_BASE,
+                                      SUCCESS_EQUIPMENT, equipment, float(median_value), shock)
+        self.started += int(self.firm.size - n0)
+        self._soonest = min(self._soonest, soonest)
+
     def start(self, firm: np.ndarray, school: np.ndarray, months: np.ndarray, u: np.ndarray, equipment: np.ndarray,
               median_value: float, shock: np.ndarray) -> None:
         """Start projects that succeed if ``u < SUCCESS_BASE + SUCCESS_EQUIPMENT * equipment[school]``.

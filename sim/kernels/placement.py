@@ -623,3 +623,36 @@ def tie_partners(order: np.ndarray, tie_school: np.ndarray, tie_firm: np.ndarray
         t = order[i]
         best[tie_firm[t]] = tie_school[t]
     return strong, best
+
+
+@njit
+def finish_and_book(firm: np.ndarray, school: np.ndarray, due: np.ndarray, success: np.ndarray, value: np.ndarray,
+                    clock: int, share: float, firm_sector: np.ndarray, project_value_year: np.ndarray,
+                    lag: np.ndarray, refresh: float, extra_offers: np.ndarray, skey: np.ndarray, order: np.ndarray,
+                    active: np.ndarray, last_active: np.ndarray, step: int) -> tuple:
+    """:func:`split_book`, then :func:`project_results` and :func:`mark_active` for the projects that succeeded.
+
+    The same as those three calls in a row (the model's month: finish, book,
+    mark the ties active at ``step``), without returning the succeeded
+    projects. Returns the book without the due projects (``firm, school,
+    due, success, value``), the counts succeeded and failed and the earliest
+    due month kept.
+    """
+    ok_f, ok_s, ok_v, k_f, k_s, k_d, k_ok, k_v, n_ok, n_fail, soonest = split_book(firm, school, due, success,
+                                                                                   value, clock)
+    if n_ok:
+        project_results(ok_f, ok_s, ok_v, share, firm_sector, project_value_year, lag, refresh, extra_offers)
+        if skey.size:
+            mark_active(skey, order, ok_s, ok_f, active, last_active, step)
+    return k_f, k_s, k_d, k_ok, k_v, n_ok, n_fail, soonest
+
+
+@njit
+def start_projects(firm0: np.ndarray, school0: np.ndarray, due0: np.ndarray, success0: np.ndarray,
+                   value0: np.ndarray, go: np.ndarray, school: np.ndarray, sector: np.ndarray, has_cdf: np.ndarray,
+                   cdfs: np.ndarray, u: np.ndarray, n_draw: int, months: np.ndarray, clock: int, base: float,
+                   slope: float, equipment: np.ndarray, median_value: float, shock: np.ndarray) -> tuple:
+    """:func:`draw_schools` with ``u[:n_draw]``, then :func:`append_projects` with ``u[n_draw:]``, in one call."""
+    f, s = draw_schools(go, school, sector, has_cdf, cdfs, u[:n_draw])
+    return append_projects(firm0, school0, due0, success0, value0, f, s, months, clock, u[n_draw:], base, slope,
+                           equipment, median_value, shock)
