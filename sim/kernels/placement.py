@@ -656,3 +656,32 @@ def start_projects(firm0: np.ndarray, school0: np.ndarray, due0: np.ndarray, suc
     f, s = draw_schools(go, school, sector, has_cdf, cdfs, u[:n_draw])
     return append_projects(firm0, school0, due0, success0, value0, f, s, months, clock, u[n_draw:], base, slope,
                            equipment, median_value, shock)
+
+
+@njit
+def ties_pass(need_flat: np.ndarray, left: np.ndarray, tie_school: np.ndarray, tie_firm: np.ndarray,
+              tie_strength: np.ndarray, u: np.ndarray, reach: float, firm_sector: np.ndarray, n_k: int) -> tuple:
+    """:func:`along_ties` with the tiebreaks ``u[:ties]``, then :func:`search_sizes` with the rest of ``u``.
+
+    Returns ``(school, firm, students)`` of pass 1 and the searching firms and
+    the sizes per sector of pass 2's permutations.
+    """
+    n_t = tie_school.size
+    s1, f1, m1 = along_ties(need_flat, left, tie_school, tie_firm, tie_strength, u[:n_t], firm_sector, n_k)
+    searching, n_firms, n_schools = search_sizes(need_flat, left, u[n_t:], reach, firm_sector, n_k)
+    return s1, f1, m1, searching, n_firms, n_schools
+
+
+@njit
+def search_pass(need_flat: np.ndarray, left: np.ndarray, searching: np.ndarray, firm_sector: np.ndarray, n_k: int,
+                perms: np.ndarray, s1: np.ndarray, f1: np.ndarray, m1: np.ndarray) -> tuple:
+    """:func:`search_match`, its matches appended to pass 1's ``(s1, f1, m1)``; also its ``(school, firm)`` rows."""
+    s2, f2, m2 = search_match(need_flat, left, searching, firm_sector, n_k, perms)
+    n1, n2 = s1.size, s2.size
+    school, firm, students = np.empty(n1 + n2, np.int64), np.empty(n1 + n2, np.int64), np.empty(n1 + n2, np.int64)
+    school[:n1], firm[:n1], students[:n1] = s1, f1, m1
+    school[n1:], firm[n1:], students[n1:] = s2, f2, m2
+    new = np.empty((n2, 2), np.int64)
+    for i in range(n2):
+        new[i, 0], new[i, 1] = s2[i], f2[i]
+    return school, firm, students, new
