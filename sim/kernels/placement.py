@@ -626,36 +626,69 @@ def tie_partners(order: np.ndarray, tie_school: np.ndarray, tie_firm: np.ndarray
 
 
 @njit
-def finish_and_book(firm: np.ndarray, school: np.ndarray, due: np.ndarray, success: np.ndarray, value: np.ndarray,
-                    clock: int, share: float, firm_sector: np.ndarray, project_value_year: np.ndarray,
+def finish_in_place(firm: np.ndarray, school: np.ndarray, due: np.ndarray, success: np.ndarray, value: np.ndarray,
+                    n: int, clock: int, share: float, firm_sector: np.ndarray, project_value_year: np.ndarray,
                     lag: np.ndarray, refresh: float, extra_offers: np.ndarray, skey: np.ndarray, order: np.ndarray,
-                    active: np.ndarray, last_active: np.ndarray, step: int) -> tuple:
-    """:func:`split_book`, then :func:`project_results` and :func:`mark_active` for the projects that succeeded.
+                    active: np.ndarray, last_active: np.ndarray, step: int) -> tuple[int, int, int, int]:
+    """:func:`split_book` on the first ``n`` projects, in place, then :func:`project_results` and :func:`mark_active`.
 
-    The same as those three calls in a row (the model's month: finish, book,
-    mark the ties active at ``step``), without returning the succeeded
-    projects. Returns the book without the due projects (``firm, school,
-    due, success, value``), the counts succeeded and failed and the earliest
-    due month kept.
+    The book's columns are buffers whose first ``n`` entries are the
+    projects: the due ones (``due <= clock``) are removed, keeping the order
+    of the rest; each due success books the firm's share of its value and the
+    school's curriculum refresh (in book order, as ``project_results``) and
+    marks its tie active at ``step``. Returns the projects kept, the counts
+    succeeded and failed and the earliest due month kept (``2**62`` if none).
     """
-    ok_f, ok_s, ok_v, k_f, k_s, k_d, k_ok, k_v, n_ok, n_fail, soonest = split_book(firm, school, due, success,
-                                                                                   value, clock)
-    if n_ok:
-        project_results(ok_f, ok_s, ok_v, share, firm_sector, project_value_year, lag, refresh, extra_offers)
-        if skey.size:
-            mark_active(skey, order, ok_s, ok_f, active, last_active, step)
-    return k_f, k_s, k_d, k_ok, k_v, n_ok, n_fail, soonest
+    soonest = np.int64(1) << np.int64(62)
+    kept, n_ok, n_fail = 0, 0, 0
+    for i in range(n):
+        d = due[i]
+        if d <= clock:
+            if success[i]:
+                n_ok += 1
+                f, sc = firm[i], school[i]
+                project_value_year[f] += value[i] * share
+                k = firm_sector[f]
+                x = lag[sc, k] - refresh
+                lag[sc, k] = x if x > 0.0 else 0.0
+                extra_offers[f] += 1
+                if skey.size:
+                    q = sc * _KEY + f
+                    pos = np.searchsorted(skey, q)
+                    if pos < skey.size and skey[pos] == q:
+                        active[order[pos]] = True
+                        last_active[order[pos]] = step
+            else:
+                n_fail += 1
+        else:
+            firm[kept], school[kept], due[kept], success[kept], value[kept] = firm[i], school[i], d, success[i], value[i]
+            kept += 1
+            if d < soonest:
+                soonest = d
+    return kept, n_ok, n_fail, soonest
 
 
 @njit
-def start_projects(firm0: np.ndarray, school0: np.ndarray, due0: np.ndarray, success0: np.ndarray,
-                   value0: np.ndarray, go: np.ndarray, school: np.ndarray, sector: np.ndarray, has_cdf: np.ndarray,
+def start_in_place(firm: np.ndarray, school: np.ndarray, due: np.ndarray, success: np.ndarray, value: np.ndarray,
+                   n: int, go: np.ndarray, go_school: np.ndarray, sector: np.ndarray, has_cdf: np.ndarray,
                    cdfs: np.ndarray, u: np.ndarray, n_draw: int, months: np.ndarray, clock: int, base: float,
-                   slope: float, equipment: np.ndarray, median_value: float, shock: np.ndarray) -> tuple:
-    """:func:`draw_schools` with ``u[:n_draw]``, then :func:`append_projects` with ``u[n_draw:]``, in one call."""
-    f, s = draw_schools(go, school, sector, has_cdf, cdfs, u[:n_draw])
-    return append_projects(firm0, school0, due0, success0, value0, f, s, months, clock, u[n_draw:], base, slope,
-                           equipment, median_value, shock)
+                   slope: float, equipment: np.ndarray, median_value: float, shock: np.ndarray) -> tuple[int, int]:
+    """:func:`draw_schools` with ``u[:n_draw]``, then :func:`append_projects` with ``u[n_draw:]``, in place.
+
+    The new projects are written after the first ``n`` entries of the book's
+    column buffers (the caller makes room). Returns how many started and the
+    earliest new due month (``2**62`` if none).
+    """
+    f, s = draw_schools(go, go_school, sector, has_cdf, cdfs, u[:n_draw])
+    soonest = np.int64(1) << np.int64(62)
+    for i in range(f.size):
+        j = n + i
+        firm[j], school[j], due[j] = f[i], s[i], clock + months[i]
+        success[j] = u[n_draw + i] < base + slope * equipment[s[i]]
+        value[j] = median_value * shock[i]
+        if due[j] < soonest:
+            soonest = due[j]
+    return f.size, soonest
 
 
 @njit
