@@ -636,29 +636,24 @@ class ConsortiumModel(Model):
                                         self.consortium.search_reach())
         if len(new):
             self._add_ties(new[:, 0], new[:, 1])
-        # host per student, then per student and per host what the placement makes of it (one compiled pass)
-        fy.host = plc.assign_students(allocations, fy.school, fy.sector, k, fs.sector)
+        # per student the host and what the placement makes of it; per host the trainees, their quality, the
+        # predicted output and the upfront cost; the placement months' output and cost; the ties marked active
+        # (one compiled pass, sim.kernels.placement.settle_round)
         terms = self._placement_terms
-        prep_quality = sch.preparation_quality(ss)
-        fy.host_level, fy.real_training, fy.skill, fs.hosted, self._host_quality, n_placed, n_real = \
-            plc.placement_outcomes(fy.host, fy.school, fy.sector, fy.skill, self.rng.random(len(fy)), fs.engagement,
-                                  np.asarray(terms.mentor_days, dtype=np.float64), ss.equipment, ss.lag,
-                                  fs.production_motive, ss.effort, prep_quality,
-                                  float(self.p["students.real_training_skill_gain"]),
-                                  float(self.p["students.odd_job_skill_gain"]), ODD_JOB_OUTPUT, fs.n)
+        u = self.rng.random(len(fy))
         self._realised_productivity = fs.productivity * np.exp(0.15 * self.rng.standard_normal(fs.n))
-        # the hosts' predicted output and upfront cost, and every placement month's output and cost (one pass)
-        fs.predicted_output, output, cost = plc.round_flows(
-            fs.hosted, fs.engagement, fs.production_motive, fs.wage, fs.productivity, self._realised_productivity,
-            self._host_quality, fs.belief_productivity, fs.acc_cost, prep_quality,
+        skey, order, active, last_active = self._tie_arrays()
+        (fy.host, fy.host_level, fy.real_training, fy.skill, fs.hosted, self._host_quality, fs.predicted_output,
+         output, cost, n_placed, n_real) = kp.settle_round(
+            allocations.school, allocations.firm, allocations.students, fy.school, fy.sector, fy.skill, u, k,
+            fs.sector, fs.engagement, np.asarray(terms.mentor_days, dtype=np.float64),
+            np.asarray(sch.TIER_SKILL[ss.tier], dtype=np.float64), ss.equipment, ss.effort, ss.lag,
+            fs.production_motive, float(self.p["students.real_training_skill_gain"]),
+            float(self.p["students.odd_job_skill_gain"]), ODD_JOB_OUTPUT, fs.wage, fs.productivity,
+            self._realised_productivity, fs.belief_productivity, fs.acc_cost,
             np.ascontiguousarray(ss.shares, dtype=np.float64), np.asarray(ss.cohort_size, dtype=np.float64),
-            fs.sector, int(terms.months), float(terms.productivity_start), float(terms.productivity_gain),
-            float(terms.task_share), float(terms.skilled_wage_ratio), float(terms.nonwage_share),
-            float(eco.upfront_cost(terms)), np.asarray(terms.mentor_days, dtype=np.float64),
-            float(terms.mentor_wage_ratio), float(terms.trainees_per_mentor), float(terms.pay_floor),
-            float(terms.equipment_per_month), eco.WEEKS_PER_MONTH, eco.WORKDAYS_PER_MONTH)
+            self._round_terms(terms), int(terms.months), skey, order, active, last_active, self.steps)
         self._placement_flows = (self._flows_key(), output, cost)
-        self._mark_active(allocations.school, allocations.firm)
         n_slots = int(slots.sum())
         self._last_round = plc.RoundResult(
             slots_offered=n_slots, slots_filled=n_placed, students_needing=len(fy),
@@ -671,6 +666,17 @@ class ConsortiumModel(Model):
         if schools.size == 0 or len(self.ties) == 0:
             return
         self.ties.mark_active(schools, firms, self._tie_last_active, self.steps)
+
+    def _round_terms(self, terms: eco.SlotTerms) -> np.ndarray:
+        """The slot terms :func:`sim.kernels.placement.settle_round` reads, as one float array (kept per terms)."""
+        c = self.__dict__.get("_round_terms_cache")
+        if c is None or c[0] is not terms:
+            c = self._round_terms_cache = (terms, np.array([
+                terms.productivity_start, terms.productivity_gain, terms.task_share, terms.skilled_wage_ratio,
+                terms.nonwage_share, eco.upfront_cost(terms), terms.mentor_wage_ratio, terms.trainees_per_mentor,
+                terms.pay_floor, terms.equipment_per_month, eco.WEEKS_PER_MONTH, eco.WORKDAYS_PER_MONTH],
+                dtype=np.float64))
+        return c[1]
 
     def _flows_key(self) -> tuple:
         """What the placement months' output and cost depend on (compared by identity)."""

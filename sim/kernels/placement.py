@@ -718,3 +718,55 @@ def search_pass(need_flat: np.ndarray, left: np.ndarray, searching: np.ndarray, 
     for i in range(n2):
         new[i, 0], new[i, 1] = s2[i], f2[i]
     return school, firm, students, new
+
+
+@njit
+def preparation_quality(tier_skill: np.ndarray, equipment: np.ndarray, effort: np.ndarray,
+                        lag: np.ndarray) -> np.ndarray:
+    """:func:`sim.schools.preparation_quality` by school and sector, in the same order of operations.
+
+    ``clip(max(0.75 + tier_skill + 0.2 equipment + 0.1 effort - 0.04 lag, 0.2) / 0.85, 0.5, 1.4)``.
+    """
+    n_s, n_k = lag.shape
+    out = np.empty((n_s, n_k))
+    for s in range(n_s):
+        base = 0.75 + tier_skill[s] + 0.2 * equipment[s] + 0.1 * effort[s]
+        for k in range(n_k):
+            x = _fmax(base - 0.04 * lag[s, k], 0.2) / 0.85
+            out[s, k] = _fmin(_fmax(x, 0.5), 1.4)
+    return out
+
+
+@njit
+def settle_round(alloc_school: np.ndarray, alloc_firm: np.ndarray, alloc_students: np.ndarray, school: np.ndarray,
+                 sector: np.ndarray, skill: np.ndarray, u: np.ndarray, n_k: int, firm_sector: np.ndarray,
+                 engagement: np.ndarray, mentor_days: np.ndarray, tier_skill: np.ndarray, equipment: np.ndarray,
+                 effort: np.ndarray, lag: np.ndarray, production_motive: np.ndarray, gain_real: float,
+                 gain_odd: float, odd_job_output: float, wage: np.ndarray, productivity: np.ndarray,
+                 realised_productivity: np.ndarray, belief_productivity: np.ndarray, acc_cost: np.ndarray,
+                 shares: np.ndarray, cohort_size: np.ndarray, terms: np.ndarray, months: int, skey: np.ndarray,
+                 order: np.ndarray, active: np.ndarray, last_active: np.ndarray, step: int) -> tuple:
+    """The placement round after the match, in one call (``ConsortiumModel._placement_round``).
+
+    :func:`assign_students`, :func:`preparation_quality`,
+    :func:`placement_outcomes`, :func:`round_flows` and :func:`mark_active`
+    of the allocations' ties, in that order. ``terms`` holds the slot terms
+    ``round_flows`` reads: productivity start and gain, task share, skilled
+    wage ratio, non-wage share, upfront cost, mentor wage ratio, trainees per
+    mentor, pay floor, equipment per month, weeks and workdays per month.
+    Returns ``(host, host_level, real_training, skill, hosted, host_quality,
+    predicted_output, output, cost, placed, real)``.
+    """
+    n_firms = firm_sector.size
+    host = assign_students(alloc_school, alloc_firm, alloc_students, school, sector, firm_sector, n_k)
+    prep = preparation_quality(tier_skill, equipment, effort, lag)
+    host_level, real, new_skill, hosted, quality, n_placed, n_real = placement_outcomes(
+        host, school, sector, skill, u, engagement, mentor_days, equipment, lag, production_motive, effort, prep,
+        gain_real, gain_odd, odd_job_output, n_firms)
+    predicted, output, cost = round_flows(
+        hosted, engagement, production_motive, wage, productivity, realised_productivity, quality,
+        belief_productivity, acc_cost, prep, shares, cohort_size, firm_sector, months, terms[0], terms[1], terms[2],
+        terms[3], terms[4], terms[5], mentor_days, terms[6], terms[7], terms[8], terms[9], terms[10], terms[11])
+    if skey.size:
+        mark_active(skey, order, alloc_school, alloc_firm, active, last_active, step)
+    return host, host_level, real, new_skill, hosted, quality, predicted, output, cost, n_placed, n_real
