@@ -217,7 +217,7 @@ def expected_yearly_value(rate: float, median_value: float, equipment: float, ip
 def durations(rng: np.random.Generator, n: int, platform: float) -> np.ndarray:
     """Project length in months: geometric, shorter through a platform."""
     mean = max(1.0, MEAN_MONTHS * (1.0 - MEAN_MONTHS_PLATFORM_CUT * platform))
-    return rng.geometric(1.0 / mean, size=n).astype(np.int64)
+    return rng.geometric(1.0 / mean, size=n).astype(np.int64, copy=False)
 
 
 def book_results(firm: np.ndarray, school: np.ndarray, value: np.ndarray, share: float, firm_sector: np.ndarray,

@@ -444,8 +444,8 @@ def test_settle_round_equals_the_numpy_chain(market, months, with_ties):
     # reference: the numpy chain the kernel replaced
     host = ref_assign(alloc.school, alloc.firm, alloc.students, school, stud_sector, n_k, sector)
     prep = sch.preparation_quality(ss)
-    ref = kp.placement_outcomes.py_func(host, school, stud_sector, skill, u, engagement, mentor, ss.equipment, ss.lag,
-                                        pm, ss.effort, prep, 0.1, 0.03, 0.9, n_f)
+    ref = kp.placement_outcomes(host, school, stud_sector, skill, u, engagement, mentor, ss.equipment, ss.lag,
+                                pm, ss.effort, prep, 0.1, 0.03, 0.9, n_f)
     hosted, quality = ref[3], ref[4]
     etq = ref_expected_quality(prep, ss.shares, ss.cohort_size, sector)
     expected_out, _ = eco.placement_net_benefit(terms, wage, pm, engagement, prod, etq)
@@ -519,7 +519,7 @@ def test_in_place_book_equals_finish_book_and_mark(seed, batches):
         n_ok = book.finish_and_book(0.7, sector, pv, lag, extra, (skey, order, active, last), step)
         f, s, v = ref.finish()
         prj.book_results(f, s, v, 0.7, sector, ref_pv, ref_lag, ref_extra)
-        kp.mark_active.py_func(skey, order, s, f, ref_active, ref_last, step)
+        kp.mark_active(skey, order, s, f, ref_active, ref_last, step)
         assert n_ok == f.size and (book.completed, book.failed) == (ref.completed, ref.failed)
         assert same(pv, ref_pv) and same(lag, ref_lag) and same(extra, ref_extra)
         assert same(active, ref_active) and same(last, ref_last)
