@@ -556,10 +556,12 @@ class ConsortiumModel(Model):
         idx = self.ties.add(schools, firms, net.NEW_TIE_STRENGTH)
         if idx.size == 0:
             return idx
-        self._tie_last_active = np.concatenate([self._tie_last_active, np.full(idx.size, -10**6, dtype=np.int64)])
-        self._tie_serial = np.concatenate([self._tie_serial, self._next_tie_serial + np.arange(idx.size)])
-        self._next_tie_serial += idx.size
-        self._tie_g_strength = np.concatenate([self._tie_g_strength, self.ties.strength[idx]])
+        first, n_new = int(idx[0]), idx.size  # the new ties are the last n_new
+        self._tie_last_active = np.concatenate([self._tie_last_active, np.full(n_new, -10**6, dtype=np.int64)])
+        self._tie_serial = np.concatenate([self._tie_serial,
+                                           np.arange(self._next_tie_serial, self._next_tie_serial + n_new)])
+        self._next_tie_serial += n_new
+        self._tie_g_strength = np.concatenate([self._tie_g_strength, self.ties.strength[first:]])
         if idx.size and self._G is not None:  # mirror into the graph (and network) once someone has looked
             u = self.school_nodes[self.ties.school[idx]].tolist()
             v = self.firm_nodes[self.ties.firm[idx]].tolist()
