@@ -692,9 +692,13 @@ class ConsortiumModel(Model):
             return
         # the output of every placement month and the monthly cost are fixed by the round (computed in it)
         flows = getattr(self, "_placement_flows", None)
-        key = self._flows_key()
-        if flows is None or not all(map(operator.is_, flows[0], key)):
-            terms = self._placement_terms
+        if flows is not None:
+            k = flows[0]
+            if not (k[0] is self._placement_terms and k[1] is fs.wage and k[2] is fs.production_motive
+                    and k[3] is fs.engagement and k[4] is self._realised_productivity and k[5] is self._host_quality):
+                flows = None
+        if flows is None:
+            key, terms = self._flows_key(), self._placement_terms
             flows = self._placement_flows = (key, eco.monthly_output(*key), eco.monthly_cost(terms, fs.wage,
                                                                                               fs.engagement))
         plc.add_placement_month(fs.acc_output, fs.acc_cost, fs.hosted, flows[1][i], flows[2])
