@@ -46,6 +46,7 @@ from sim.firms import SME, AnchorFirm, FirmState, decide, slot_numbers
 from sim.government import Government
 from sim.indicators import NAMES
 from sim.kernels import graduation as kg
+from sim.kernels import placement as kp
 from sim.kernels import turnover as kturnover
 from sim.kernels import yearly as kyear
 from sim.scenario import Scenario
@@ -99,6 +100,7 @@ class ConsortiumModel(Model):
         self._measured_retention = False
         self._extra_offers = np.zeros(self.firm_state.n, dtype=np.int64)
         self._projects_this_step = 0
+        self._routes = None  # see _project_routes
         self._tie_last_active = np.full(len(self.ties), -10**6, dtype=np.int64)
         # the networkx graph and Mesa network mirror the arrays; built on first access (see `G`)
         self._n_initial_ties = len(self.ties)
@@ -370,12 +372,20 @@ class ConsortiumModel(Model):
         return self._memo(f"ties:{name}", (t.school, t.firm, t.strength), readonly)
 
     def _strong_tie_firms(self) -> np.ndarray:
-        def compute() -> np.ndarray:
-            strong = np.zeros(self.firm_state.n, dtype=bool)
-            strong[self.ties.firm[self.ties.strength >= 0.3]] = True
-            return strong
+        return self._tie_partners()[0]
 
-        return self._per_ties("strong", compute)
+    def _tie_partners(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per firm: has it a tie of strength >= 0.3, and its strongest partner school (-1 if none); per ties."""
+        def compute() -> tuple[np.ndarray, np.ndarray]:
+            t = self.ties
+            order = np.argsort(t.strength) if len(t) else np.zeros(0, dtype=np.int64)  # later (stronger) win
+            strong, best = kp.tie_partners(order, t.school, t.firm, np.asarray(t.strength, dtype=np.float64),
+                                           self.firm_state.n, 0.3)
+            strong.setflags(write=False)
+            best.setflags(write=False)
+            return strong, best
+
+        return self._per_ties("partners", compute)
 
     def expected_trainee_quality(self) -> np.ndarray:
         """Mean preparation quality of the trainees each firm's sector supplies."""
@@ -564,10 +574,12 @@ class ConsortiumModel(Model):
         idx = self.ties.add(schools, firms, net.NEW_TIE_STRENGTH)
         if idx.size == 0:
             return idx
-        self._tie_last_active = np.concatenate([self._tie_last_active, np.full(idx.size, -10**6, dtype=np.int64)])
-        self._tie_serial = np.concatenate([self._tie_serial, self._next_tie_serial + np.arange(idx.size)])
-        self._next_tie_serial += idx.size
-        self._tie_g_strength = np.concatenate([self._tie_g_strength, self.ties.strength[idx]])
+        first, n_new = int(idx[0]), idx.size  # the new ties are the last n_new
+        self._tie_last_active = np.concatenate([self._tie_last_active, np.full(n_new, -10**6, dtype=np.int64)])
+        self._tie_serial = np.concatenate([self._tie_serial,
+                                           np.arange(self._next_tie_serial, self._next_tie_serial + n_new)])
+        self._next_tie_serial += n_new
+        self._tie_g_strength = np.concatenate([self._tie_g_strength, self.ties.strength[first:]])
         if idx.size and self._G is not None:  # mirror into the graph (and network) once someone has looked
             u = self.school_nodes[self.ties.school[idx]].tolist()
             v = self.firm_nodes[self.ties.firm[idx]].tolist()
@@ -644,23 +656,24 @@ class ConsortiumModel(Model):
                                         self.consortium.search_reach())
         if len(new):
             self._add_ties(new[:, 0], new[:, 1])
-        # host per student, then per student and per host what the placement makes of it (one compiled pass)
-        fy.host = plc.assign_students(allocations, fy.school, fy.sector, k, fs.sector)
+        # per student the host and what the placement makes of it; per host the trainees, their quality, the
+        # predicted output and the upfront cost; the placement months' output and cost; the ties marked active
+        # (one compiled pass, sim.kernels.placement.settle_round)
         terms = self._placement_terms
-        fy.host_level, fy.real_training, fy.skill, fs.hosted, self._host_quality, n_placed, n_real = \
-            plc.placement_outcomes(fy.host, fy.school, fy.sector, fy.skill, self.rng.random(len(fy)), fs.engagement,
-                                  np.asarray(terms.mentor_days, dtype=np.float64), ss.equipment, ss.lag,
-                                  fs.production_motive, ss.effort, sch.preparation_quality(ss),
-                                  float(self.p["students.real_training_skill_gain"]),
-                                  float(self.p["students.odd_job_skill_gain"]), ODD_JOB_OUTPUT, fs.n)
+        u = self.rng.random(len(fy))
         self._realised_productivity = fs.productivity * np.exp(0.15 * self.rng.standard_normal(fs.n))
-        hosts = fs.hosted > 0
-        lvl = fs.engagement
-        expected_out, _ = eco.placement_net_benefit(terms, fs.wage, fs.production_motive, lvl, fs.productivity,
-                                                    self.expected_trainee_quality())
-        fs.predicted_output = np.where(hosts, expected_out * fs.hosted * fs.belief_productivity, 0.0)
-        fs.acc_cost += fs.hosted * eco.upfront_cost(terms)
-        self._mark_active(allocations.school, allocations.firm)
+        skey, order, active, last_active = self._tie_arrays()
+        (fy.host, fy.host_level, fy.real_training, fy.skill, fs.hosted, self._host_quality, fs.predicted_output,
+         output, cost, n_placed, n_real) = kp.settle_round(
+            allocations.school, allocations.firm, allocations.students, fy.school, fy.sector, fy.skill, u, k,
+            fs.sector, fs.engagement, np.asarray(terms.mentor_days, dtype=np.float64),
+            np.asarray(sch.TIER_SKILL[ss.tier], dtype=np.float64), ss.equipment, ss.effort, ss.lag,
+            fs.production_motive, float(self.p["students.real_training_skill_gain"]),
+            float(self.p["students.odd_job_skill_gain"]), ODD_JOB_OUTPUT, fs.wage, fs.productivity,
+            self._realised_productivity, fs.belief_productivity, fs.acc_cost,
+            np.ascontiguousarray(ss.shares, dtype=np.float64), np.asarray(ss.cohort_size, dtype=np.float64),
+            self._round_terms(terms), int(terms.months), skey, order, active, last_active, self.steps)
+        self._placement_flows = (self._flows_key(), output, cost)
         n_slots = int(slots.sum())
         self._last_round = plc.RoundResult(
             slots_offered=n_slots, slots_filled=n_placed, students_needing=len(fy),
@@ -674,42 +687,74 @@ class ConsortiumModel(Model):
             return
         self.ties.mark_active(schools, firms, self._tie_last_active, self.steps)
 
+    def _round_terms(self, terms: eco.SlotTerms) -> np.ndarray:
+        """The slot terms :func:`sim.kernels.placement.settle_round` reads, as one float array (kept per terms)."""
+        c = self.__dict__.get("_round_terms_cache")
+        if c is None or c[0] is not terms:
+            c = self._round_terms_cache = (terms, np.array([
+                terms.productivity_start, terms.productivity_gain, terms.task_share, terms.skilled_wage_ratio,
+                terms.nonwage_share, eco.upfront_cost(terms), terms.mentor_wage_ratio, terms.trainees_per_mentor,
+                terms.pay_floor, terms.equipment_per_month, eco.WEEKS_PER_MONTH, eco.WORKDAYS_PER_MONTH],
+                dtype=np.float64))
+        return c[1]
+
+    def _flows_key(self) -> tuple:
+        """What the placement months' output and cost depend on (compared by identity)."""
+        fs = self.firm_state
+        return (self._placement_terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity,
+                self._host_quality)
+
     def _placement_month(self, i: int) -> None:
         fs = self.firm_state
         if not fs.hosted.any():
             return
-        terms = self._placement_terms
-        # the output of every placement month and the monthly cost are fixed by the round (computed once a round)
-        key = (terms, fs.wage, fs.production_motive, fs.engagement, self._realised_productivity, self._host_quality)
-        output, cost = self._memo("placement_flows", key, lambda: (
-            eco.monthly_output(*key), eco.monthly_cost(terms, fs.wage, fs.engagement)))
-        plc.add_placement_month(fs.acc_output, fs.acc_cost, fs.hosted, output[i], cost)
+        # the output of every placement month and the monthly cost are fixed by the round (computed in it)
+        flows = getattr(self, "_placement_flows", None)
+        if flows is not None:
+            k = flows[0]
+            if not (k[0] is self._placement_terms and k[1] is fs.wage and k[2] is fs.production_motive
+                    and k[3] is fs.engagement and k[4] is self._realised_productivity and k[5] is self._host_quality):
+                flows = None
+        if flows is None:
+            key, terms = self._flows_key(), self._placement_terms
+            flows = self._placement_flows = (key, eco.monthly_output(*key), eco.monthly_cost(terms, fs.wage,
+                                                                                              fs.engagement))
+        plc.add_placement_month(fs.acc_output, fs.acc_cost, fs.hosted, flows[1][i], flows[2])
 
     # ------------------------------------------------------------------ projects
     def _run_projects(self) -> None:
-        fs, p, rng = self.firm_state, self.p, self.rng
-        firms, schools, values = self.projects.finish()
-        if firms.size:
-            prj.book_results(firms, schools, values, prj.firm_share(self.consortium.ip_effectiveness()), fs.sector,
-                             fs.project_value_year, self.school_state.lag, self._extra_offers)
-            self._mark_active(schools, firms)
-            self._projects_this_step = int(firms.size)
-        if fs.n == 0 or self.school_state.n == 0:
+        fs, ss, p = self.firm_state, self.school_state, self.p
+        book = self.projects
+        if book.finishing():  # book the projects finishing now, mark their ties active (one compiled pass)
+            self._projects_this_step = book.finish_and_book(
+                prj.firm_share(self.consortium.ip_effectiveness()), fs.sector, fs.project_value_year, ss.lag,
+                self._extra_offers, self._tie_arrays(), self.steps)
+        else:
+            book.finish()  # nothing is due: the month passes
+        if fs.n == 0 or ss.n == 0:
             return
+        rng = self.rng
         hit = (rng.random(fs.n) < p["firms.bottleneck_rate"] / MONTHS).nonzero()[0]
         if hit.size == 0:
             return
         prob, strongest, has_cdf, cdfs = self._project_routes()
         go, school, sector, n_missing, n_draw = prj.starters(hit, rng.random(hit.size), prob, strongest, fs.sector,
                                                              has_cdf)
-        if n_missing:  # firms without a partner: a school teaching their sector, if any, one uniform each
-            go, school = prj.draw_schools(go, school, sector, has_cdf, cdfs, rng.random(n_draw))
-        if go.size == 0:
+        n_start = go.size - n_missing + n_draw  # firms without a partner whose sector no school teaches drop out
+        if n_start == 0:
             return
-        u = rng.random(go.size)
-        shock = np.exp(rng.standard_normal(go.size))
-        months = prj.durations(rng, go.size, p["policy.platform.placement_matching"])
-        self.projects.start(go, school, months, u, self.school_state.equipment, p["firms.bottleneck_value"], shock)
+        # one uniform per firm without a partner (a school drawn for it), then one per project: drawn in one call
+        u = rng.random(n_draw + n_start)
+        shock = np.exp(rng.standard_normal(n_start))
+        months = prj.durations(rng, n_start, p["policy.platform.placement_matching"])
+        book.start_drawn(go, school, sector, has_cdf, cdfs, u, n_draw, months, ss.equipment, p["firms.bottleneck_value"],
+                         shock)
+
+    def _tie_arrays(self) -> tuple:
+        """The ties' sorted keys and tie index of each, ``active`` and ``last_active`` (for the compiled passes)."""
+        t = self.ties
+        skey, order = t._lookup()
+        return skey, order, t.active, self._tie_last_active
 
     def _project_routes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """What a firm with a bottleneck needs to start a project, kept while levels, ties, mix and policies last.
@@ -723,21 +768,22 @@ class ConsortiumModel(Model):
         fs, ss, t = self.firm_state, self.school_state, self.ties
         platform = self.p["policy.platform.placement_matching"]
         ipf = prj.ip_start_factor(self.consortium.ip_effectiveness())
-        by_policy = self._memo("project_routes", (fs.engagement, t.school, t.firm, t.strength, ss.shares), dict)
-        routes = by_policy.get((platform, ipf))
-        if routes is not None:
-            return routes
-
-        def strongest() -> np.ndarray:
-            best = np.full(fs.n, -1, dtype=np.int64)
-            if len(t):
-                order = np.argsort(t.strength)  # later (stronger) overwrite earlier
-                best[t.firm[order]] = t.school[order]
-            return best
-
+        c = self._routes
+        if c is not None and c[0] is fs.engagement and c[1] is t.school and c[2] is t.firm and c[3] is t.strength \
+                and c[4] is ss.shares and c[5] == platform and c[6] == ipf:
+            return c[7]
+        strong, strongest = self._tie_partners()
         cdfs, has_cdf = self._memo("school_cdfs", (ss.shares,), lambda: prj.share_cdfs(np.ascontiguousarray(ss.shares.T)))
-        prob = prj.access_probability(fs.engagement, self._strong_tie_firms(), platform) * ipf
-        routes = by_policy[platform, ipf] = (prob, self._per_ties("strongest_partner", strongest), has_cdf, cdfs)
+        # the chance depends on a firm's level and strong-tie flag only: read from a table of the six cases
+        tables = self.__dict__.setdefault("_start_tables", {})
+        table = tables.get((platform, ipf))
+        if table is None:
+            if len(tables) >= 16:
+                tables.clear()
+            table = tables[platform, ipf] = prj.access_probability(
+                np.array([0, 0, 1, 1, 2, 2]), np.array([False, True] * 3), platform) * ipf
+        routes = (table[fs.engagement * 2 + strong], strongest, has_cdf, cdfs)
+        self._routes = (fs.engagement, t.school, t.firm, t.strength, ss.shares, platform, ipf, routes)
         return routes
 
     # ------------------------------------------------------------------ June

@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from sim.kernels import placement as kp
-from sim.kernels.placement import add_placement_month, placement_outcomes
+from sim.kernels.placement import add_placement_month, placement_outcomes, round_flows
 
 __all__ = ["Allocations", "RoundResult", "add_placement_month", "allocate", "assign_students", "interval_match",
-           "match", "placement_outcomes", "realism"]
+           "match", "placement_outcomes", "realism", "round_flows"]
 
 
 @dataclass
@@ -158,12 +158,12 @@ def allocate(rng: np.random.Generator, need: np.ndarray, slots: np.ndarray, firm
     left = np.array(slots, dtype=np.int64)
     firm_sector = np.asarray(firm_sector, dtype=np.int64)
     tie_school, tie_firm = np.asarray(tie_school, dtype=np.int64), np.asarray(tie_firm, dtype=np.int64)
-    tiebreak = rng.random(tie_school.size)
-    s1, f1, m1 = kp.along_ties(need_flat, left, tie_school, tie_firm, np.asarray(tie_strength, dtype=np.float64),
-                               tiebreak, firm_sector, n_k)
+    # the tiebreaks (one per tie) and the search draws (one per firm), drawn in one call
+    u = rng.random(tie_school.size + left.size)
+    s1, f1, m1, searching, n_firms, n_schools = kp.ties_pass(need_flat, left, tie_school, tie_firm,
+                                                             np.asarray(tie_strength, dtype=np.float64), u,
+                                                             float(reach), firm_sector, n_k)
     # pass 2: search beyond ties, by sector
-    searching, n_firms, n_schools = kp.search_sizes(need_flat, left, rng.random(left.size), float(reach),
-                                                    firm_sector, n_k)
     perms = []
     for nf, ns in zip(n_firms.tolist(), n_schools.tolist(), strict=True):
         if nf:
@@ -172,10 +172,9 @@ def allocate(rng: np.random.Generator, need: np.ndarray, slots: np.ndarray, firm
                 perms.append(rng.permutation(ns))
     if not perms:
         return Allocations(s1, f1, m1), np.zeros((0, 2), dtype=np.int64)
-    s2, f2, m2 = kp.search_match(need_flat, left, searching, firm_sector, n_k,
-                                 np.concatenate(perms).astype(np.int64, copy=False))
-    alloc = Allocations(np.concatenate([s1, s2]), np.concatenate([f1, f2]), np.concatenate([m1, m2]))
-    return alloc, np.column_stack([s2, f2])
+    school, firm, students, new = kp.search_pass(need_flat, left, searching, firm_sector, n_k,
+                                                 np.concatenate(perms).astype(np.int64, copy=False), s1, f1, m1)
+    return Allocations(school, firm, students), new
 
 
 def match(rng: np.random.Generator, need: np.ndarray, slots: np.ndarray, firm_sector: np.ndarray,

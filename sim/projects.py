@@ -32,12 +32,44 @@ for _a in _NONE:
     _a.setflags(write=False)
 
 
+class _Column:
+    """A column of the project book: the first ``_n`` entries of a buffer with room to grow.
+
+    Assigning replaces the buffer with a copy of the given array (as the
+    column's dtype) and sets the book's length to its size.
+    """
+
+    def __init__(self, dtype) -> None:
+        self.dtype = dtype
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.buffer = f"_{name.lstrip('_')}_buffer"
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return getattr(obj, self.buffer)[:obj._n]
+
+    def __set__(self, obj, value) -> None:
+        column = np.array(value, dtype=self.dtype)
+        setattr(obj, self.buffer, column)
+        obj._n = column.size
+
+
 class Projects:
     """Running projects as arrays: ``firm``, ``school``, ``months_left``, ``success``, ``value``, and counts.
 
     The book keeps each project's due month on its own clock, so a month in
-    which nothing is due costs no array work; ``months_left`` is derived.
+    which nothing is due costs no array work; ``months_left`` is derived. The
+    columns are views of buffers with room to grow, which the model's monthly
+    passes (:meth:`finish_and_book`, :meth:`start_drawn`) edit in place.
     """
+
+    firm = _Column(np.int64)
+    school = _Column(np.int64)
+    success = _Column(np.bool_)
+    value = _Column(np.float64)
+    _due = _Column(np.int64)
 
     def __init__(self, firm: np.ndarray | None = None, school: np.ndarray | None = None,
                  months_left: np.ndarray | None = None, success: np.ndarray | None = None,
@@ -67,13 +99,13 @@ class Projects:
 
     def add(self, firm, school, months, success, value) -> None:
         """Start projects."""
+        due = np.asarray(months, dtype=np.int64) + self._clock
         self.firm = np.concatenate([self.firm, firm])
         self.school = np.concatenate([self.school, school])
         self.success = np.concatenate([self.success, success])
         self.value = np.concatenate([self.value, value])
-        self.started += int(len(firm))
-        due = np.asarray(months, dtype=np.int64) + self._clock
         self._due = np.concatenate([self._due, due])
+        self.started += int(len(firm))
         if due.size:
             self._soonest = min(self._soonest, int(due.min()))
 
@@ -88,6 +120,60 @@ class Projects:
         self.completed += n_ok
         self.failed += n_failed
         return ok_firm, ok_school, ok_value
+
+    def finishing(self) -> bool:
+        """True if some project is due when the next month is finished."""
+        return self._soonest <= self._clock + 1
+
+    def finish_and_book(self, share: float, firm_sector: np.ndarray, project_value_year: np.ndarray,
+                        lag: np.ndarray, extra_offers: np.ndarray, ties: tuple, step: int) -> int:
+        """:meth:`finish`, :func:`book_results` of the successes and marking their ties active, in one pass.
+
+        ``ties``: ``(sorted keys, tie index of each, active, last_active)`` of
+        the partnership ties; the tie of each succeeded project gets
+        ``active`` and ``last_active = step``. Returns how many succeeded.
+        """
+        self._clock += 1
+        if self._soonest > self._clock:  # nothing finishes this month
+            return 0
+        skey, order, active, last_active = ties
+        self._n, n_ok, n_failed, self._soonest = kp.finish_in_place(
+            self._firm_buffer, self._school_buffer, self._due_buffer, self._success_buffer, self._value_buffer,
+            self._n, self._clock, float(share), firm_sector, project_value_year, lag, CURRICULUM_REFRESH_YEARS,
+            extra_offers, skey, order, active, last_active, step)
+        self.completed += n_ok
+        self.failed += n_failed
+        return n_ok
+
+    def _make_room(self, extra: int) -> None:
+        """Grow the column buffers (doubling) so that ``extra`` more projects fit."""
+        need = self._n + extra
+        columns = ("_firm_buffer", "_school_buffer", "_due_buffer", "_success_buffer", "_value_buffer")
+        if all(getattr(self, c).size >= need for c in columns):
+            return
+        size = max(need, 2 * self._n, 16)
+        for c in columns:
+            old = getattr(self, c)
+            new = np.zeros(size, dtype=old.dtype)
+            new[:self._n] = old[:self._n]
+            setattr(self, c, new)
+
+    def start_drawn(self, firm: np.ndarray, school: np.ndarray, sector: np.ndarray, has_cdf: np.ndarray,
+                    cdfs: np.ndarray, u: np.ndarray, n_draw: int, months: np.ndarray, equipment: np.ndarray,
+                    median_value: float, shock: np.ndarray) -> None:
+        """:func:`draw_schools` with the first ``n_draw`` uniforms, then :meth:`start` with the rest, in one pass.
+
+        ``months`` and ``shock`` hold one entry per project that starts (the
+        firms that have or get a school).
+        """
+        self._make_room(months.size)
+        started, soonest = kp.start_in_place(
+            self._firm_buffer, self._school_buffer, self._due_buffer, self._success_buffer, self._value_buffer,
+            self._n, firm, school, sector, has_cdf, cdfs, u, int(n_draw), months, self._clock, SUCCESS_BASE,
+            SUCCESS_EQUIPMENT, equipment, float(median_value), shock)
+        self._n += started
+        self.started += started
+        self._soonest = min(self._soonest, soonest)
 
     def start(self, firm: np.ndarray, school: np.ndarray, months: np.ndarray, u: np.ndarray, equipment: np.ndarray,
               median_value: float, shock: np.ndarray) -> None:
@@ -131,7 +217,7 @@ def expected_yearly_value(rate: float, median_value: float, equipment: float, ip
 def durations(rng: np.random.Generator, n: int, platform: float) -> np.ndarray:
     """Project length in months: geometric, shorter through a platform."""
     mean = max(1.0, MEAN_MONTHS * (1.0 - MEAN_MONTHS_PLATFORM_CUT * platform))
-    return rng.geometric(1.0 / mean, size=n).astype(np.int64)
+    return rng.geometric(1.0 / mean, size=n).astype(np.int64, copy=False)
 
 
 def book_results(firm: np.ndarray, school: np.ndarray, value: np.ndarray, share: float, firm_sector: np.ndarray,

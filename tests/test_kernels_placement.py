@@ -384,3 +384,159 @@ def test_ties_lookup_follows_replaced_arrays():
     assert ties.find(np.array([1, 2]), np.array([6, 6])).tolist() == [0, -1]
     assert ties.add(np.array([1, 3, 3]), np.array([6, 7, 7]), 0.25).tolist() == [2]
     assert ties.find(np.array([3, 0]), np.array([7, 5])).tolist() == [2, 1]
+
+
+# ---------------------------------------------------------------- second pass: the fused round, partners, in-place book
+def ref_expected_quality(prep, shares, cohort_size, firm_sector):
+    """ConsortiumModel.expected_trainee_quality's numpy formulation."""
+    weight = shares * cohort_size[:, None]
+    by_sector = (prep * weight).sum(axis=0) / np.maximum(weight.sum(axis=0), 1e-12)
+    by_sector[weight.sum(axis=0) <= 0] = 1.0
+    return by_sector[firm_sector]
+
+
+def slot_terms(rng, months):
+    from sim import economics as eco
+
+    return eco.SlotTerms(months=months, pay_floor=0.3 + rng.random(), task_share=rng.random(),
+                         productivity_start=rng.random(), productivity_gain=rng.random() * 0.2,
+                         mentor_days=(0.0, float(rng.random()), 2.0 * float(rng.random())), trainees_per_mentor=3,
+                         mentor_wage_ratio=1.0 + rng.random(), equipment_per_month=100 * rng.random(),
+                         admin_per_trainee=50 * rng.random(), transaction_per_match=30 * rng.random(),
+                         skilled_wage_ratio=1.0 + rng.random(), nonwage_share=rng.random(), hiring_cost_weeks=12.0,
+                         wage_compression=0.5, discount_rate=0.05)
+
+
+@SETTINGS
+@given(markets(), st.integers(0, 7), st.booleans())
+def test_settle_round_equals_the_numpy_chain(market, months, with_ties):
+    from sim import economics as eco
+    from sim import schools as sch
+
+    need, slots, sector, ts, tf, strength, reach, seed = market
+    rng = np.random.default_rng(seed)
+    n_s, n_k = need.shape
+    n_f = slots.size
+    alloc, _ = plc.allocate(np.random.default_rng(seed), need, slots, sector, ts, tf, strength, reach)
+    idx = np.repeat(np.arange(need.size), need.ravel())
+    school, stud_sector = idx // n_k, idx % n_k
+    skill, u = rng.random(school.size), rng.random(school.size)
+    engagement, pm = rng.integers(0, 3, n_f), rng.random(n_f) < 0.5
+    wage, prod, realised, belief = (rng.random(n_f) * 5e3 for _ in range(4))
+    acc_cost = rng.random(n_f) * 1e3
+    ss = sch.SchoolState(tier=rng.integers(0, 3, n_s), cohort_size=rng.integers(0, 90, n_s),
+                         shares=rng.dirichlet(np.ones(n_k), size=n_s) * (rng.random((n_s, n_k)) < 0.8),
+                         lag=rng.random((n_s, n_k)) * 9, equipment=rng.random(n_s), effort=rng.random(n_s))
+    terms = slot_terms(rng, months)
+    mentor = np.asarray(terms.mentor_days, dtype=np.float64)
+    ties = Ties(ts.copy(), tf.copy(), strength.copy(), np.zeros(ts.size, bool)) if with_ties else \
+        Ties(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
+    skey, order = ties._lookup()
+    last = np.full(len(ties), -5, dtype=np.int64)
+    vec = np.array([terms.productivity_start, terms.productivity_gain, terms.task_share, terms.skilled_wage_ratio,
+                    terms.nonwage_share, eco.upfront_cost(terms), terms.mentor_wage_ratio, terms.trainees_per_mentor,
+                    terms.pay_floor, terms.equipment_per_month, eco.WEEKS_PER_MONTH, eco.WORKDAYS_PER_MONTH])
+    got_cost = acc_cost.copy()
+    out = kp.settle_round(alloc.school, alloc.firm, alloc.students, school, stud_sector, skill, u, n_k, sector,
+                          engagement, mentor, sch.TIER_SKILL[ss.tier].astype(np.float64), ss.equipment, ss.effort,
+                          ss.lag, pm, 0.1, 0.03, 0.9, wage, prod, realised, belief, got_cost, ss.shares,
+                          ss.cohort_size.astype(np.float64), vec, months, skey, order, ties.active, last, 11)
+    # reference: the numpy chain the kernel replaced
+    host = ref_assign(alloc.school, alloc.firm, alloc.students, school, stud_sector, n_k, sector)
+    prep = sch.preparation_quality(ss)
+    ref = kp.placement_outcomes(host, school, stud_sector, skill, u, engagement, mentor, ss.equipment, ss.lag,
+                                pm, ss.effort, prep, 0.1, 0.03, 0.9, n_f)
+    hosted, quality = ref[3], ref[4]
+    etq = ref_expected_quality(prep, ss.shares, ss.cohort_size, sector)
+    expected_out, _ = eco.placement_net_benefit(terms, wage, pm, engagement, prod, etq)
+    predicted = np.where(hosted > 0, expected_out * hosted * belief, 0.0)
+    ref_cost = acc_cost + hosted * eco.upfront_cost(terms)
+    output = eco.monthly_output(terms, wage, pm, engagement, realised, quality)
+    cost = eco.monthly_cost(terms, wage, engagement)
+    assert same(out[0], host)
+    for a, b in zip(out[1:6], ref[:5], strict=True):
+        assert same(a, b)
+    assert same(out[6], predicted) and same(got_cost, ref_cost)
+    assert same(out[7], output) and same(out[8], cost)
+    assert out[9] == ref[5] and out[10] == ref[6]
+    hit = ref_find(ties.school, ties.firm, alloc.school, alloc.firm)
+    hit = hit[hit >= 0]
+    expect = np.zeros(len(ties), bool)
+    expect[hit] = True
+    assert same(ties.active, expect) and same(last == 11, expect)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.floats(-1, 2), st.just(float("nan"))), min_size=1, max_size=30), st.integers(0, 2**32))
+def test_preparation_quality_equals_the_numpy_formula(lags, seed):
+    from sim import schools as sch
+
+    rng = np.random.default_rng(seed)
+    lag = np.array(lags).reshape(-1, 1) * 20
+    n_s = lag.shape[0]
+    ss = sch.SchoolState(tier=rng.integers(0, 3, n_s), cohort_size=np.ones(n_s, np.int64), shares=np.ones((n_s, 1)),
+                         lag=lag, equipment=rng.random(n_s) * 3 - 1, effort=rng.random(n_s))
+    got = kp.preparation_quality(sch.TIER_SKILL[ss.tier].astype(np.float64), ss.equipment, ss.effort, ss.lag)
+    assert same(got, sch.preparation_quality(ss))
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 9), st.sampled_from([0.05, 0.25, 0.3, 0.5, 0.7, 1.0])),
+                max_size=40), st.integers(0, 12))
+def test_tie_partners_equal_the_numpy_rules(rows, n_firms):
+    rows = [r for r in rows if r[1] < n_firms]
+    school = np.array([r[0] for r in rows], dtype=np.int64)
+    firm = np.array([r[1] for r in rows], dtype=np.int64)
+    strength = np.array([r[2] for r in rows], dtype=np.float64)
+    order = np.argsort(strength)
+    strong, best = kp.tie_partners(order, school, firm, strength, n_firms, 0.3)
+    ref_strong = np.zeros(n_firms, dtype=bool)
+    ref_strong[firm[strength >= 0.3]] = True
+    ref_best = np.full(n_firms, -1, dtype=np.int64)
+    ref_best[firm[order]] = school[order]
+    assert same(strong, ref_strong) and same(best, ref_best)
+
+
+@SETTINGS
+@given(st.integers(0, 2**32), st.lists(st.integers(0, 6), max_size=8))
+def test_in_place_book_equals_finish_book_and_mark(seed, batches):
+    rng = np.random.default_rng(seed)
+    n_f, n_s, n_k = 9, 4, 2
+    book, ref = prj.Projects(), prj.Projects()
+    equipment = rng.random(n_s)
+    sector = rng.integers(0, n_k, n_f)
+    pv, lag, extra = rng.random(n_f), rng.random((n_s, n_k)) * 0.4, rng.integers(0, 3, n_f)
+    ref_pv, ref_lag, ref_extra = pv.copy(), lag.copy(), extra.copy()
+    ties = Ties(rng.integers(0, n_s, 12), rng.integers(0, n_f, 12), rng.random(12), np.zeros(12, bool))
+    ties.add(np.zeros(0, np.int64), np.zeros(0, np.int64), 0.25)
+    skey, order = ties._lookup()
+    active, last = np.zeros(len(ties), bool), np.full(len(ties), -1, np.int64)
+    ref_active, ref_last = active.copy(), last.copy()
+    shares = rng.dirichlet(np.ones(n_s), size=n_k) * (rng.random((n_k, n_s)) < 0.7)
+    cdfs, has_cdf = prj.share_cdfs(np.ascontiguousarray(shares))
+    for step, n in enumerate(batches + [0] * 12):
+        # finish the month
+        n_ok = book.finish_and_book(0.7, sector, pv, lag, extra, (skey, order, active, last), step)
+        f, s, v = ref.finish()
+        prj.book_results(f, s, v, 0.7, sector, ref_pv, ref_lag, ref_extra)
+        kp.mark_active(skey, order, s, f, ref_active, ref_last, step)
+        assert n_ok == f.size and (book.completed, book.failed) == (ref.completed, ref.failed)
+        assert same(pv, ref_pv) and same(lag, ref_lag) and same(extra, ref_extra)
+        assert same(active, ref_active) and same(last, ref_last)
+        # start projects: firms without a school get one drawn, or drop out
+        go = np.sort(rng.choice(n_f, size=min(n, n_f), replace=False)).astype(np.int64)
+        school = np.where(rng.random(go.size) < 0.5, -1, rng.integers(0, n_s, go.size))
+        sec = sector[go]
+        missing = school < 0
+        n_draw = int((missing & has_cdf[sec]).sum())
+        n_start = int(go.size - missing.sum() + n_draw)
+        u = rng.random(n_draw + n_start)
+        months, shock = rng.geometric(0.4, size=n_start).astype(np.int64), np.exp(rng.standard_normal(n_start))
+        book.start_drawn(go, school, sec, has_cdf, cdfs, u, n_draw, months, equipment, 1000.0, shock)
+        f2, s2 = prj.draw_schools(go, school, sec, has_cdf, cdfs, u[:n_draw])
+        ref.start(f2, s2, months, u[n_draw:], equipment, 1000.0, shock)
+        for a, b in zip((book.firm, book.school, book.months_left, book.success, book.value),
+                        (ref.firm, ref.school, ref.months_left, ref.success, ref.value), strict=True):
+            assert same(a, b)
+        assert book.started == ref.started
+    assert book.completed + book.failed + book.firm.size == book.started

@@ -527,3 +527,246 @@ def add_ties(skey: np.ndarray, order: np.ndarray, tie_school: np.ndarray, tie_fi
             skey_out[r], order_out[r] = new_key[b], new_idx[b]
             b += 1
     return s_out, f_out, st_out, act_out, skey_out, order_out
+
+
+@njit
+def round_flows(hosted: np.ndarray, engagement: np.ndarray, production_motive: np.ndarray, wage: np.ndarray,
+                productivity: np.ndarray, realised_productivity: np.ndarray, host_quality: np.ndarray,
+                belief_productivity: np.ndarray, acc_cost: np.ndarray, prep_quality: np.ndarray, shares: np.ndarray,
+                cohort_size: np.ndarray, firm_sector: np.ndarray, months: int, productivity_start: float,
+                productivity_gain: float, task_share: float, skilled_wage_ratio: float, nonwage_share: float,
+                upfront: float, mentor_days: np.ndarray, mentor_wage_ratio: float, trainees_per_mentor: float,
+                pay_floor: float, equipment_per_month: float, weeks_per_month: float,
+                workdays_per_month: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The money side of the placement round, per firm, in one pass (``ConsortiumModel._placement_round``).
+
+    Replaces, bit for bit: ``expected_trainee_quality()`` (the intake-weighted
+    mean of ``prep_quality`` over the schools, by the firm's sector, as
+    ``sim.kernels.decisions.sector_quality``); ``placement_net_benefit(...)[0]``
+    (``monthly_output`` at ``productivity`` and that quality, summed over the
+    months row by row); ``predicted_output = where(hosted > 0, out * hosted *
+    belief_productivity, 0)``; ``acc_cost += hosted * upfront``; and the
+    placement months' flows: ``monthly_output`` at ``realised_productivity``
+    and ``host_quality`` (months x firms) and ``monthly_cost`` (per firm).
+    Returns ``(predicted_output, output, cost)``; ``acc_cost`` is updated in place.
+    """
+    n_schools, n_sectors = prep_quality.shape
+    weighted = np.zeros(n_sectors)
+    total = np.zeros(n_sectors)
+    column_qw = np.empty(n_schools)
+    column_w = np.empty(n_schools)
+    for r in range(n_schools):
+        for c in range(n_sectors):
+            w = shares[r, c] * cohort_size[r]
+            x = prep_quality[r, c] * w
+            if r == 0:
+                weighted[c] = x
+                total[c] = w
+            else:
+                weighted[c] += x
+                total[c] += w
+            if n_sectors == 1:
+                column_qw[r] = x
+                column_w[r] = w
+    if n_sectors == 1:  # one sector: numpy sums the contiguous column pairwise
+        weighted[0] = pairwise_sum(column_qw)
+        total[0] = pairwise_sum(column_w)
+    by_sector = np.empty(n_sectors)
+    for c in range(n_sectors):
+        by_sector[c] = 1.0 if total[c] <= 0 else weighted[c] / _fmax(total[c], 1e-12)
+    n = hosted.size
+    ramp = np.empty(months)
+    for m in range(months):
+        ramp[m] = productivity_start + productivity_gain * float(m)
+    predicted = np.empty(n)
+    output = np.empty((months, n))
+    cost = np.empty(n)
+    for f in range(n):
+        lvl = engagement[f]
+        s = task_share + (0.10 if production_motive[f] else -0.10) - (0.05 if lvl == 2 else 0.0)
+        ts = _fmin(_fmax(s, 0.05), 0.98)
+        slc = wage[f] * skilled_wage_ratio * (1.0 + nonwage_share)
+        inner = ts * slc * productivity[f]
+        q = by_sector[firm_sector[f]]
+        out = 0.0
+        for m in range(months):
+            x = _fmin(0.95, ramp[m] * q) * inner
+            out = x if m == 0 else out + x
+        h = hosted[f]
+        predicted[f] = out * h * belief_productivity[f] if h > 0 else 0.0
+        acc_cost[f] += h * upfront
+        inner_r = ts * slc * realised_productivity[f]
+        for m in range(months):
+            output[m, f] = _fmin(0.95, ramp[m] * host_quality[f]) * inner_r
+        mentor_daily = wage[f] * mentor_wage_ratio * (1.0 + nonwage_share) / workdays_per_month
+        mentor = mentor_days[lvl] * weeks_per_month * mentor_daily / trainees_per_mentor
+        cost[f] = pay_floor * wage[f] + mentor + equipment_per_month
+    return predicted, output, cost
+
+
+@njit
+def tie_partners(order: np.ndarray, tie_school: np.ndarray, tie_firm: np.ndarray, tie_strength: np.ndarray,
+                 n_firms: int, strong_from: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per firm: has it a tie of strength >= ``strong_from``, and its strongest partner school (-1 if none).
+
+    Replaces ``strong[tie_firm[tie_strength >= strong_from]] = True`` and
+    ``best[tie_firm[order]] = tie_school[order]`` (later entries overwrite
+    earlier ones), where ``order = np.argsort(tie_strength)`` is computed by
+    the caller with numpy (its order among equal strengths decides).
+    """
+    strong = np.zeros(n_firms, np.bool_)
+    best = np.full(n_firms, -1, np.int64)
+    for t in range(tie_firm.size):
+        if tie_strength[t] >= strong_from:
+            strong[tie_firm[t]] = True
+    for i in range(order.size):
+        t = order[i]
+        best[tie_firm[t]] = tie_school[t]
+    return strong, best
+
+
+@njit
+def finish_in_place(firm: np.ndarray, school: np.ndarray, due: np.ndarray, success: np.ndarray, value: np.ndarray,
+                    n: int, clock: int, share: float, firm_sector: np.ndarray, project_value_year: np.ndarray,
+                    lag: np.ndarray, refresh: float, extra_offers: np.ndarray, skey: np.ndarray, order: np.ndarray,
+                    active: np.ndarray, last_active: np.ndarray, step: int) -> tuple[int, int, int, int]:
+    """:func:`split_book` on the first ``n`` projects, in place, then :func:`project_results` and :func:`mark_active`.
+
+    The book's columns are buffers whose first ``n`` entries are the
+    projects: the due ones (``due <= clock``) are removed, keeping the order
+    of the rest; each due success books the firm's share of its value and the
+    school's curriculum refresh (in book order, as ``project_results``) and
+    marks its tie active at ``step``. Returns the projects kept, the counts
+    succeeded and failed and the earliest due month kept (``2**62`` if none).
+    """
+    soonest = np.int64(1) << np.int64(62)
+    kept, n_ok, n_fail = 0, 0, 0
+    for i in range(n):
+        d = due[i]
+        if d <= clock:
+            if success[i]:
+                n_ok += 1
+                f, sc = firm[i], school[i]
+                project_value_year[f] += value[i] * share
+                k = firm_sector[f]
+                x = lag[sc, k] - refresh
+                lag[sc, k] = x if x > 0.0 else 0.0
+                extra_offers[f] += 1
+                if skey.size:
+                    q = sc * _KEY + f
+                    pos = np.searchsorted(skey, q)
+                    if pos < skey.size and skey[pos] == q:
+                        active[order[pos]] = True
+                        last_active[order[pos]] = step
+            else:
+                n_fail += 1
+        else:
+            firm[kept], school[kept], due[kept], success[kept], value[kept] = firm[i], school[i], d, success[i], value[i]
+            kept += 1
+            if d < soonest:
+                soonest = d
+    return kept, n_ok, n_fail, soonest
+
+
+@njit
+def start_in_place(firm: np.ndarray, school: np.ndarray, due: np.ndarray, success: np.ndarray, value: np.ndarray,
+                   n: int, go: np.ndarray, go_school: np.ndarray, sector: np.ndarray, has_cdf: np.ndarray,
+                   cdfs: np.ndarray, u: np.ndarray, n_draw: int, months: np.ndarray, clock: int, base: float,
+                   slope: float, equipment: np.ndarray, median_value: float, shock: np.ndarray) -> tuple[int, int]:
+    """:func:`draw_schools` with ``u[:n_draw]``, then :func:`append_projects` with ``u[n_draw:]``, in place.
+
+    The new projects are written after the first ``n`` entries of the book's
+    column buffers (the caller makes room). Returns how many started and the
+    earliest new due month (``2**62`` if none).
+    """
+    f, s = draw_schools(go, go_school, sector, has_cdf, cdfs, u[:n_draw])
+    soonest = np.int64(1) << np.int64(62)
+    for i in range(f.size):
+        j = n + i
+        firm[j], school[j], due[j] = f[i], s[i], clock + months[i]
+        success[j] = u[n_draw + i] < base + slope * equipment[s[i]]
+        value[j] = median_value * shock[i]
+        if due[j] < soonest:
+            soonest = due[j]
+    return f.size, soonest
+
+
+@njit
+def ties_pass(need_flat: np.ndarray, left: np.ndarray, tie_school: np.ndarray, tie_firm: np.ndarray,
+              tie_strength: np.ndarray, u: np.ndarray, reach: float, firm_sector: np.ndarray, n_k: int) -> tuple:
+    """:func:`along_ties` with the tiebreaks ``u[:ties]``, then :func:`search_sizes` with the rest of ``u``.
+
+    Returns ``(school, firm, students)`` of pass 1 and the searching firms and
+    the sizes per sector of pass 2's permutations.
+    """
+    n_t = tie_school.size
+    s1, f1, m1 = along_ties(need_flat, left, tie_school, tie_firm, tie_strength, u[:n_t], firm_sector, n_k)
+    searching, n_firms, n_schools = search_sizes(need_flat, left, u[n_t:], reach, firm_sector, n_k)
+    return s1, f1, m1, searching, n_firms, n_schools
+
+
+@njit
+def search_pass(need_flat: np.ndarray, left: np.ndarray, searching: np.ndarray, firm_sector: np.ndarray, n_k: int,
+                perms: np.ndarray, s1: np.ndarray, f1: np.ndarray, m1: np.ndarray) -> tuple:
+    """:func:`search_match`, its matches appended to pass 1's ``(s1, f1, m1)``; also its ``(school, firm)`` rows."""
+    s2, f2, m2 = search_match(need_flat, left, searching, firm_sector, n_k, perms)
+    n1, n2 = s1.size, s2.size
+    school, firm, students = np.empty(n1 + n2, np.int64), np.empty(n1 + n2, np.int64), np.empty(n1 + n2, np.int64)
+    school[:n1], firm[:n1], students[:n1] = s1, f1, m1
+    school[n1:], firm[n1:], students[n1:] = s2, f2, m2
+    new = np.empty((n2, 2), np.int64)
+    for i in range(n2):
+        new[i, 0], new[i, 1] = s2[i], f2[i]
+    return school, firm, students, new
+
+
+@njit
+def preparation_quality(tier_skill: np.ndarray, equipment: np.ndarray, effort: np.ndarray,
+                        lag: np.ndarray) -> np.ndarray:
+    """:func:`sim.schools.preparation_quality` by school and sector, in the same order of operations.
+
+    ``clip(max(0.75 + tier_skill + 0.2 equipment + 0.1 effort - 0.04 lag, 0.2) / 0.85, 0.5, 1.4)``.
+    """
+    n_s, n_k = lag.shape
+    out = np.empty((n_s, n_k))
+    for s in range(n_s):
+        base = 0.75 + tier_skill[s] + 0.2 * equipment[s] + 0.1 * effort[s]
+        for k in range(n_k):
+            x = _fmax(base - 0.04 * lag[s, k], 0.2) / 0.85
+            out[s, k] = _fmin(_fmax(x, 0.5), 1.4)
+    return out
+
+
+@njit
+def settle_round(alloc_school: np.ndarray, alloc_firm: np.ndarray, alloc_students: np.ndarray, school: np.ndarray,
+                 sector: np.ndarray, skill: np.ndarray, u: np.ndarray, n_k: int, firm_sector: np.ndarray,
+                 engagement: np.ndarray, mentor_days: np.ndarray, tier_skill: np.ndarray, equipment: np.ndarray,
+                 effort: np.ndarray, lag: np.ndarray, production_motive: np.ndarray, gain_real: float,
+                 gain_odd: float, odd_job_output: float, wage: np.ndarray, productivity: np.ndarray,
+                 realised_productivity: np.ndarray, belief_productivity: np.ndarray, acc_cost: np.ndarray,
+                 shares: np.ndarray, cohort_size: np.ndarray, terms: np.ndarray, months: int, skey: np.ndarray,
+                 order: np.ndarray, active: np.ndarray, last_active: np.ndarray, step: int) -> tuple:
+    """The placement round after the match, in one call (``ConsortiumModel._placement_round``).
+
+    :func:`assign_students`, :func:`preparation_quality`,
+    :func:`placement_outcomes`, :func:`round_flows` and :func:`mark_active`
+    of the allocations' ties, in that order. ``terms`` holds the slot terms
+    ``round_flows`` reads: productivity start and gain, task share, skilled
+    wage ratio, non-wage share, upfront cost, mentor wage ratio, trainees per
+    mentor, pay floor, equipment per month, weeks and workdays per month.
+    Returns ``(host, host_level, real_training, skill, hosted, host_quality,
+    predicted_output, output, cost, placed, real)``.
+    """
+    n_firms = firm_sector.size
+    host = assign_students(alloc_school, alloc_firm, alloc_students, school, sector, firm_sector, n_k)
+    prep = preparation_quality(tier_skill, equipment, effort, lag)
+    host_level, real, new_skill, hosted, quality, n_placed, n_real = placement_outcomes(
+        host, school, sector, skill, u, engagement, mentor_days, equipment, lag, production_motive, effort, prep,
+        gain_real, gain_odd, odd_job_output, n_firms)
+    predicted, output, cost = round_flows(
+        hosted, engagement, production_motive, wage, productivity, realised_productivity, quality,
+        belief_productivity, acc_cost, prep, shares, cohort_size, firm_sector, months, terms[0], terms[1], terms[2],
+        terms[3], terms[4], terms[5], mentor_days, terms[6], terms[7], terms[8], terms[9], terms[10], terms[11])
+    if skey.size:
+        mark_active(skey, order, alloc_school, alloc_firm, active, last_active, step)
+    return host, host_level, real, new_skill, hosted, quality, predicted, output, cost, n_placed, n_real
