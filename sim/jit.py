@@ -17,7 +17,10 @@ rules that keep results bit-identical to the numpy code a kernel replaces:
 ``njit`` compiles on first call and caches the machine code next to the source
 (``__pycache__``), so a fresh process loads it in milliseconds; set
 ``NUMBA_DISABLE_JIT=1`` to run the kernels as plain Python (debugging,
-coverage) and ``NUMBA_CACHE_DIR`` when the source tree is read-only.
+coverage) and ``NUMBA_CACHE_DIR`` when the source tree is read-only. numba
+invalidates a cached kernel when its own file changes, not when a kernel it
+calls from another module does: after editing this module (``pairwise_sum``
+is called from ``sim/kernels/``), delete ``sim/kernels/__pycache__``.
 """
 
 from __future__ import annotations
