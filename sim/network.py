@@ -38,6 +38,10 @@ from sim.sorting import argsort_stable
 
 DISSOLVE_BELOW = 0.05
 NEW_TIE_STRENGTH = 0.25
+#: Anchors a school programme starts tied to, at most on average: each of its sector's A anchors with
+#: chance 0.8 x min(1, ANCHOR_TIES_MAX / A) (assumption: a programme works with a handful of chain
+#: leaders whatever the city's size; the presets have at most 2 anchors a sector, where it never binds)
+ANCHOR_TIES_MAX = 4
 
 
 #: Multiplier that packs a (school, firm) pair into one int64 key (firm indices < 2**32).
@@ -262,18 +266,22 @@ def adjacency(n: int, edges: np.ndarray) -> sparse.csr_matrix:
 
 def initial_ties(rng: np.random.Generator, shares: np.ndarray, is_anchor: np.ndarray,
                  sector: np.ndarray, smes_per_programme: int = 2) -> Ties:
-    """Each school's programmes start tied to their sector's anchors (p = 0.8) and a few SMEs."""
+    """Each school's programmes start tied to their sector's anchors (p = 0.8, at most ``ANCHOR_TIES_MAX`` expected) and a few SMEs.
+
+    Without the cap, the initial ties would grow with schools x anchors (quadratic in the city's size).
+    """
     n_s, n_k = shares.shape
     anchors_of = [np.flatnonzero(is_anchor & (sector == k)) for k in range(n_k)]
     smes_of = [np.flatnonzero(~is_anchor & (sector == k)) for k in range(n_k)]
     offered = (~(shares < 0.12)).tolist()  # programmes a school teaches
+    anchor_chance = [0.8 * min(1.0, ANCHOR_TIES_MAX / max(a.size, 1)) for a in anchors_of]
     firms, counts = [], []
     for s in range(n_s):
         for k in range(n_k):
             if not offered[s][k]:
                 continue
             anchors = anchors_of[k]
-            picked = anchors[rng.random(anchors.size) < 0.8]
+            picked = anchors[rng.random(anchors.size) < anchor_chance[k]]
             firms.append(picked)
             n_picked = picked.size
             smes = smes_of[k]

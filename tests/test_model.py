@@ -198,3 +198,24 @@ def test_market_terms_follow_parameter_changes_and_are_reused_otherwise():
     m.p = dict(m.p)  # a plain dict (no change count): rebuilt on every call, still right
     m.p["labour_market.poaching_intensity"] = 0.2
     assert m.market_terms().poaching_intensity == 0.2
+
+
+@pytest.mark.parametrize("anchors_per_sector, expected", [(2, 0.8 * 2), (4, 0.8 * 4), (50, 0.8 * 4)])
+def test_initial_anchor_ties_per_programme_are_capped(anchors_per_sector, expected):
+    """A programme starts tied to each sector anchor with p = 0.8, but to at most 3.2 anchors on average.
+
+    400 programmes (200 schools x 2 sectors): the mean number of anchor partners per programme has a
+    standard error of at most sqrt(50 x 0.064 x 0.936) / 20 = 0.09; tolerance 0.35 (about 4 s.e.).
+    Without the cap, a city with 50 anchors a sector would give each programme 40.
+    """
+    from sim import network as net
+
+    rng = np.random.default_rng(5)
+    n_s, n_k, a = 200, 2, anchors_per_sector
+    shares = np.full((n_s, n_k), 0.5)
+    is_anchor = np.r_[np.ones(2 * a, bool), np.zeros(20, bool)]
+    sector = np.r_[np.zeros(a), np.ones(a), np.zeros(10), np.ones(10)].astype(np.int64)
+    ties = net.initial_ties(rng, shares, is_anchor, sector)
+    per_programme = is_anchor[ties.firm].sum() / (n_s * n_k)
+    assert abs(per_programme - expected) < 0.35
+    assert (~is_anchor[ties.firm]).sum() == 2 * n_s * n_k  # two SMEs per programme, as before
