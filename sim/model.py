@@ -398,7 +398,7 @@ class ConsortiumModel(Model):
             q = sch.preparation_quality(ss)
         if q.flags.c_contiguous and ss.shares.flags.c_contiguous and q.shape == ss.shares.shape \
                 and q.dtype == ss.shares.dtype == np.float64 and ss.cohort_size.dtype == np.int64:
-            from sim.kernels.decisions import sector_quality  # the lines below, compiled
+            from sim.kernels.placement import sector_quality  # the lines below, compiled
 
             return sector_quality(q, ss.shares, ss.cohort_size, self.firm_state.sector)
         weight = ss.shares * ss.cohort_size[:, None]

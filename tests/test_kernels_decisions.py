@@ -23,6 +23,7 @@ from sim import labour_market as lm
 from sim import projects as prj
 from sim.firms import FirmState, decide_logit, expected_values, utilities
 from sim.kernels import decisions as kd
+from sim.kernels import placement as kp
 from sim.model import ConsortiumModel
 
 SMALL = {"years": 1, "warmup_years": 1, "population.smes": 12, "population.anchor_firms": 2,
@@ -283,7 +284,7 @@ def test_sector_quality_is_the_weighted_mean_bit_for_bit(seed, schools, sectors)
     cohort = rng.choice([0, 150, 400, 517], size=schools).astype(np.int64)
     q = rng.uniform(0.5, 1.4, (schools, sectors))
     sector = rng.integers(0, sectors, 25)
-    assert same_bits(kd.sector_quality(q, shares, cohort, sector), old_sector_quality(q, shares, cohort, sector))
+    assert same_bits(kp.sector_quality(q, shares, cohort, sector), old_sector_quality(q, shares, cohort, sector))
 
 
 def test_expected_trainee_quality_uses_the_model_schools(model):

@@ -530,6 +530,47 @@ def add_ties(skey: np.ndarray, order: np.ndarray, tie_school: np.ndarray, tie_fi
 
 
 @njit
+def sector_quality(quality, shares, cohort_size, sector):
+    """Intake-weighted mean of ``quality[school, sector]`` over the schools, read for each firm's sector.
+
+    Replaces :meth:`sim.model.ConsortiumModel.expected_trainee_quality`'s
+    ``weight = shares x cohort_size[:, None]``, ``(quality x weight).sum(axis=0) /
+    np.maximum(weight.sum(axis=0), 1e-12)``, 1 where the weights sum to 0 or less,
+    ``[sector]``, for C-contiguous (schools, sectors) arrays. numpy adds such an
+    axis-0 sum school by school, except with a single sector, where the column
+    is one contiguous vector and its sum pairwise (:func:`sim.jit.pairwise_sum`).
+    """
+    n_schools, n_sectors = quality.shape
+    weighted = np.zeros(n_sectors)
+    total = np.zeros(n_sectors)
+    column_qw = np.empty(n_schools)
+    column_w = np.empty(n_schools)
+    for r in range(n_schools):
+        for c in range(n_sectors):
+            w = shares[r, c] * cohort_size[r]
+            x = quality[r, c] * w
+            if r == 0:
+                weighted[c] = x
+                total[c] = w
+            else:
+                weighted[c] += x
+                total[c] += w
+            if n_sectors == 1:
+                column_qw[r] = x
+                column_w[r] = w
+    if n_sectors == 1:
+        weighted[0] = pairwise_sum(column_qw)
+        total[0] = pairwise_sum(column_w)
+    by_sector = np.empty(n_sectors)
+    for c in range(n_sectors):
+        by_sector[c] = 1.0 if total[c] <= 0 else weighted[c] / _fmax(total[c], 1e-12)
+    out = np.empty(sector.size)
+    for i in range(sector.size):
+        out[i] = by_sector[sector[i]]
+    return out
+
+
+@njit
 def round_flows(hosted: np.ndarray, engagement: np.ndarray, production_motive: np.ndarray, wage: np.ndarray,
                 productivity: np.ndarray, realised_productivity: np.ndarray, host_quality: np.ndarray,
                 belief_productivity: np.ndarray, acc_cost: np.ndarray, prep_quality: np.ndarray, shares: np.ndarray,
@@ -541,8 +582,8 @@ def round_flows(hosted: np.ndarray, engagement: np.ndarray, production_motive: n
     """The money side of the placement round, per firm, in one pass (``ConsortiumModel._placement_round``).
 
     Replaces, bit for bit: ``expected_trainee_quality()`` (the intake-weighted
-    mean of ``prep_quality`` over the schools, by the firm's sector, as
-    ``sim.kernels.decisions.sector_quality``); ``placement_net_benefit(...)[0]``
+    mean of ``prep_quality`` over the schools, by the firm's sector:
+    :func:`sector_quality`); ``placement_net_benefit(...)[0]``
     (``monthly_output`` at ``productivity`` and that quality, summed over the
     months row by row); ``predicted_output = where(hosted > 0, out * hosted *
     belief_productivity, 0)``; ``acc_cost += hosted * upfront``; and the
@@ -550,30 +591,7 @@ def round_flows(hosted: np.ndarray, engagement: np.ndarray, production_motive: n
     and ``host_quality`` (months x firms) and ``monthly_cost`` (per firm).
     Returns ``(predicted_output, output, cost)``; ``acc_cost`` is updated in place.
     """
-    n_schools, n_sectors = prep_quality.shape
-    weighted = np.zeros(n_sectors)
-    total = np.zeros(n_sectors)
-    column_qw = np.empty(n_schools)
-    column_w = np.empty(n_schools)
-    for r in range(n_schools):
-        for c in range(n_sectors):
-            w = shares[r, c] * cohort_size[r]
-            x = prep_quality[r, c] * w
-            if r == 0:
-                weighted[c] = x
-                total[c] = w
-            else:
-                weighted[c] += x
-                total[c] += w
-            if n_sectors == 1:
-                column_qw[r] = x
-                column_w[r] = w
-    if n_sectors == 1:  # one sector: numpy sums the contiguous column pairwise
-        weighted[0] = pairwise_sum(column_qw)
-        total[0] = pairwise_sum(column_w)
-    by_sector = np.empty(n_sectors)
-    for c in range(n_sectors):
-        by_sector[c] = 1.0 if total[c] <= 0 else weighted[c] / _fmax(total[c], 1e-12)
+    quality = sector_quality(prep_quality, shares, cohort_size, firm_sector)
     n = hosted.size
     ramp = np.empty(months)
     for m in range(months):
@@ -587,7 +605,7 @@ def round_flows(hosted: np.ndarray, engagement: np.ndarray, production_motive: n
         ts = _fmin(_fmax(s, 0.05), 0.98)
         slc = wage[f] * skilled_wage_ratio * (1.0 + nonwage_share)
         inner = ts * slc * productivity[f]
-        q = by_sector[firm_sector[f]]
+        q = quality[f]
         out = 0.0
         for m in range(months):
             x = _fmin(0.95, ramp[m] * q) * inner
