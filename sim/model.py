@@ -547,28 +547,7 @@ class ConsortiumModel(Model):
                                           fs.engagement, fs.employees)
             self._add_ties(searching, new_f)
             return
-        sector_cdf = ss.shares[searching].cumsum(axis=1)
-        sector_cdf /= sector_cdf[:, -1:]
-        cands_of: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}
-        new_s, new_f = [], []
-        for i, s in enumerate(searching.tolist()):
-            k = int(sector_cdf[i].searchsorted(rng.random(), side="right"))
-            if k not in cands_of:
-                cands = (fs.sector == k).nonzero()[0]
-                if cands.size:
-                    w = (1.0 + 2.0 * fs.engagement[cands]) * np.sqrt(fs.employees[cands])
-                    p_k = w / w.sum()
-                    cdf = p_k.cumsum()
-                    cdf /= cdf[-1]
-                    cands_of[k] = (cands, cdf)
-                else:
-                    cands_of[k] = None
-            if cands_of[k] is None:
-                continue
-            cands, cdf = cands_of[k]
-            new_s.append(s)
-            new_f.append(int(cands[cdf.searchsorted(rng.random(), side="right")]))
-        self._add_ties(np.array(new_s, dtype=np.int64), np.array(new_f, dtype=np.int64))
+        self._add_ties(*_search_partners(rng, searching, ss.shares, fs.sector, fs.engagement, fs.employees))
 
     def _add_ties(self, schools: np.ndarray, firms: np.ndarray) -> np.ndarray:
         idx = self.ties.add(schools, firms, net.NEW_TIE_STRENGTH)
@@ -1273,6 +1252,41 @@ def _open_market(rng: np.random.Generator, transparency: float, employer: np.nda
         if bounds[k + 1] > bounds[k]:
             perm[bounds[k]:bounds[k + 1]] = rng.permutation(bounds[k + 1] - bounds[k])
     return kg.fill_by_sector(seeking, argsort_stable(key), target, firm_sector, vacancies, perm, perm_start, employer)
+
+
+def _search_partners(rng: np.random.Generator, searching: np.ndarray, shares: np.ndarray, sector: np.ndarray,
+                     engagement: np.ndarray, employees: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """New partners of the ``searching`` schools, one search at a time: ``(schools, firms)``.
+
+    Each school draws a sector from its programme mix ``shares``, then a firm
+    of that sector weighted by ``(1 + 2 engagement) sqrt(employees)``: the
+    same draws as ``Generator.choice(p=...)``, on cumulative weights computed
+    once per sector. A search whose sector has no firm takes one draw and
+    forms no tie. (When every sector has firms, the compiled
+    :func:`sim.kernels.yearly.search_partners` gives the same ties.)
+    """
+    sector_cdf = shares[searching].cumsum(axis=1)
+    sector_cdf /= sector_cdf[:, -1:]
+    cands_of: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}
+    new_s, new_f = [], []
+    for i, s in enumerate(searching.tolist()):
+        k = int(sector_cdf[i].searchsorted(rng.random(), side="right"))
+        if k not in cands_of:
+            cands = (sector == k).nonzero()[0]
+            if cands.size:
+                w = (1.0 + 2.0 * engagement[cands]) * np.sqrt(employees[cands])
+                p_k = w / w.sum()
+                cdf = p_k.cumsum()
+                cdf /= cdf[-1]
+                cands_of[k] = (cands, cdf)
+            else:
+                cands_of[k] = None
+        if cands_of[k] is None:
+            continue
+        cands, cdf = cands_of[k]
+        new_s.append(s)
+        new_f.append(int(cands[cdf.searchsorted(rng.random(), side="right")]))
+    return np.array(new_s, dtype=np.int64), np.array(new_f, dtype=np.int64)
 
 
 def _dirichlet_rows(rng: np.random.Generator, conc: np.ndarray, k: int) -> np.ndarray:

@@ -19,22 +19,6 @@ SETTINGS = settings(max_examples=150, deadline=None)
 
 
 # ---------------------------------------------------------------- references (the replaced numpy code)
-def ref_interval_match(supply, demand):
-    cs = np.concatenate([[0], np.cumsum(supply)])
-    cd = np.concatenate([[0], np.cumsum(demand)])
-    total = min(cs[-1], cd[-1])
-    if total <= 0:
-        e = np.zeros(0, dtype=np.int64)
-        return e, e, e
-    bounds = np.unique(np.concatenate([cs[cs <= total], cd[cd <= total]]))
-    lo, hi = bounds[:-1], bounds[1:]
-    i = np.searchsorted(cs, lo, side="right") - 1
-    j = np.searchsorted(cd, lo, side="right") - 1
-    amount = hi - lo
-    keep = amount > 0
-    return i[keep], j[keep], amount[keep]
-
-
 def ref_allocate(rng, need, slots, firm_sector, tie_school, tie_firm, tie_strength, reach):
     n_k = need.shape[1]
     need_flat = need.astype(np.int64).ravel()
@@ -60,7 +44,7 @@ def ref_allocate(rng, need, slots, firm_sector, tie_school, tie_firm, tie_streng
         if schools.size == 0:
             continue
         schools = schools[rng.permutation(schools.size)]
-        fi, sj, amount = ref_interval_match(left[firms], need_flat[schools * n_k + k])
+        fi, sj, amount = plc.interval_match(left[firms], need_flat[schools * n_k + k])
         a, b = firms[fi], schools[sj]
         parts.append((b, a, amount))
         new_parts.append(np.column_stack([b, a]))

@@ -270,29 +270,10 @@ def test_update_beliefs_is_the_numpy_learning(seed, n, n_edges, lam, omega, lear
 
 # ----------------------------------------------------------------- ties
 def ref_search(rng, searching, shares, sector, engagement, employees):
-    """The Python loop of ConsortiumModel._update_ties' search (before the kernel)."""
-    sector_cdf = shares[searching].cumsum(axis=1)
-    sector_cdf /= sector_cdf[:, -1:]
-    cands_of = {}
-    new_s, new_f = [], []
-    for i, s in enumerate(searching.tolist()):
-        k = int(sector_cdf[i].searchsorted(rng.random(), side="right"))
-        if k not in cands_of:
-            cands = (sector == k).nonzero()[0]
-            if cands.size:
-                w = (1.0 + 2.0 * engagement[cands]) * np.sqrt(employees[cands])
-                p_k = w / w.sum()
-                cdf = p_k.cumsum()
-                cdf /= cdf[-1]
-                cands_of[k] = (cands, cdf)
-            else:
-                cands_of[k] = None
-        if cands_of[k] is None:
-            continue
-        cands, cdf = cands_of[k]
-        new_s.append(s)
-        new_f.append(int(cands[cdf.searchsorted(rng.random(), side="right")]))
-    return np.array(new_s, dtype=np.int64), np.array(new_f, dtype=np.int64)
+    """The Python loop of ConsortiumModel._update_ties' search (the model keeps it for cities with an empty sector)."""
+    from sim.model import _search_partners
+
+    return _search_partners(rng, searching, shares, sector, engagement, employees)
 
 
 @SETTINGS
@@ -384,8 +365,8 @@ def ref_initial_ties(rng, shares, is_anchor, sector, smes_per_programme=2):
         for k in range(n_k):
             if shares[s, k] < 0.12:
                 continue
-            anchors = anchors_of[k]
-            picked = anchors[rng.random(anchors.size) < 0.8]
+            anchors = anchors_of[k]  # each with chance 0.8, at most ANCHOR_TIES_MAX expected
+            picked = anchors[rng.random(anchors.size) < 0.8 * min(1.0, net.ANCHOR_TIES_MAX / max(anchors.size, 1))]
             smes = smes_of[k]
             if smes.size:
                 picked = np.concatenate([picked, rng.choice(smes, size=min(smes_per_programme, smes.size),
