@@ -198,10 +198,8 @@ def _retention_tables(model: ConsortiumModel, mterms: lm.MarketTerms) -> dict:
     cred = tuple(float(model.credential_share_belief[level]) for level in (1, 2))
 
     def compute() -> dict:
-        # monthly_hazards' stay = exp(-6 lp x ladder - 0.5 attachment), unmatched = exp(-6 lp x ladder x (1 - recognition))
         ladder = np.array([0.0, 1.0])
-        stay = np.exp(-6.0 * mterms.ladder_premium * ladder[None, :] - 0.5 * lm.ATTACHMENT[:, None])
-        unmatched = np.exp(-6.0 * mterms.ladder_premium * ladder * (1.0 - lm.recognition(mterms)))
+        stay, unmatched = lm.hazard_factors(mterms)  # monthly_hazards' exp factors, [ladder, level] and [ladder]
         by_level = np.array(cred)  # called as expected_retention calls them, with one element per level
         coastal = lm.coastal_wage(mterms, market, by_level)
         return dict(

@@ -131,6 +131,20 @@ def monthly_hazards(terms: MarketTerms, competitors: np.ndarray, on_ladder: np.n
     return np.clip(quit, 0.0, 0.9), np.clip(poach, 0.0, 0.9)
 
 
+def hazard_factors(terms: MarketTerms) -> tuple[np.ndarray, np.ndarray]:
+    """The two exp factors of :func:`monthly_hazards` as tables: ``(stay[ladder, level], unmatched[ladder])``.
+
+    ``ladder`` is 0 or 1 (on_ladder), ``level`` the attachment level; each
+    element is numpy's ``exp`` of the argument :func:`monthly_hazards` forms,
+    so a table lookup gives the same bits as the elementwise call (used by the
+    compiled turnover and firm-decision kernels).
+    """
+    ladder = np.array([0.0, 1.0])
+    stay = np.exp(-6.0 * terms.ladder_premium * ladder[:, None] - 0.5 * ATTACHMENT[None, :])
+    unmatched = np.exp(-6.0 * terms.ladder_premium * ladder * (1.0 - recognition(terms)))
+    return stay, unmatched
+
+
 def acceptance_probability(terms: MarketTerms, host_w: np.ndarray, alternative_w: np.ndarray,
                            market_wage: np.ndarray, level: np.ndarray) -> np.ndarray:
     """Probability a graduate accepts the host's offer against the best alternative wage."""

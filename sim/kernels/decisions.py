@@ -55,8 +55,8 @@ def hazard_arguments(competitors, on_ladder, wage, poaching_pressure, base_quit_
     :func:`~sim.labour_market.host_wage`, :func:`~sim.labour_market.acceptance_probability`) and
     of :func:`sim.economics.expected_tenure_months`, up to their transcendental calls.
     Inputs: ``pull[k]`` is ``1 + 1.5 x recognition x credential share``;
-    ``stay[level, ladder]`` and ``unmatched[ladder]`` are the hazards' two exp factors
-    (level 0 for the outside offer, which assumes no ladder); ``host_premium[k, ladder]``;
+    ``stay[ladder, level]`` and ``unmatched[ladder]`` are the hazards' two exp factors
+    (:func:`sim.labour_market.hazard_factors`; level 0 for the outside offer, which assumes no ladder); ``host_premium[k, ladder]``;
     ``coastal[k]`` and ``local[k]`` the alternative wages; ``attachment[k]``.
 
     Returns ``(args, hazard)``: ``args`` rows 0-1 ``-exposure x`` outside poach hazard (for exp),
@@ -80,7 +80,7 @@ def hazard_arguments(competitors, on_ladder, wage, poaching_pressure, base_quit_
             args[2 + k, i] = 0.5 * (wage_sensitivity * gap + attachment[k])
             gap = (hw - local[k]) / market_wage + mobility_cost
             args[4 + k, i] = 0.5 * (wage_sensitivity * gap + attachment[k])
-            s = stay[k + 1, o]
+            s = stay[o, k + 1]
             quit = _clip(base_quit_hazard * s, 0.0, 0.9)
             poach = _clip(c * poaching_pressure * pull[k] * s * unmatched[o], 0.0, 0.9)
             args[6 + k, i] = _clip(1.0 - quit - poach, 0.0, 1.0)

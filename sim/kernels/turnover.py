@@ -44,18 +44,13 @@ class HazardTerms(NamedTuple):
 def hazard_terms(terms: lm.MarketTerms) -> HazardTerms:
     """The factors of ``lm.monthly_hazards`` and ``lm.outside_wage`` that depend on the terms only.
 
-    The ``exp`` tables are numpy's ``exp`` of the arguments ``monthly_hazards``
-    forms, for on_ladder in (0.0, 1.0) and each attachment level (numpy's
+    The ``exp`` tables are :func:`sim.labour_market.hazard_factors` (numpy's
     ``exp`` gives an element the same bits whatever array it is in); the
     scalars are the products those functions form first (Python evaluates
     ``a * b * array`` as ``(a * b) * array``).
     """
-    levels = lm.ATTACHMENT.size
-    on_ladder = np.repeat(np.array([0.0, 1.0]), levels)
-    level = np.tile(np.arange(levels), 2)
     rec = lm.recognition(terms)
-    stay = np.exp(-6.0 * terms.ladder_premium * on_ladder - 0.5 * lm.ATTACHMENT[level]).reshape(2, levels)
-    unmatched = np.exp(-6.0 * terms.ladder_premium * np.array([0.0, 1.0]) * (1.0 - rec))
+    stay, unmatched = lm.hazard_factors(terms)
     return HazardTerms(stay=stay, unmatched=unmatched, base_quit=float(terms.base_quit_hazard),
                        pressure=float(lm.poaching_pressure(terms)), pull=float(1.5 * rec),
                        skill_wage=float((1.0 - terms.compression) * lm.SKILL_WAGE_RETURN),
