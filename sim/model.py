@@ -661,11 +661,6 @@ class ConsortiumModel(Model):
         self._held["unfilled_placement_slots"] = float(n_slots - n_placed)
         self._held["unplaced_students"] = float(len(fy) - n_placed)
 
-    def _mark_active(self, schools: np.ndarray, firms: np.ndarray) -> None:
-        if schools.size == 0 or len(self.ties) == 0:
-            return
-        self.ties.mark_active(schools, firms, self._tie_last_active, self.steps)
-
     def _round_terms(self, terms: eco.SlotTerms) -> np.ndarray:
         """The slot terms :func:`sim.kernels.placement.settle_round` reads, as one float array (kept per terms)."""
         c = self.__dict__.get("_round_terms_cache")

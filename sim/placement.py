@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from sim.kernels import placement as kp
 from sim.kernels.placement import add_placement_month, placement_outcomes, round_flows
@@ -84,55 +83,6 @@ class Allocations:
     def as_list(self) -> list[tuple[int, int, int]]:
         """The allocations as ``(school, firm, students)`` tuples."""
         return list(zip(self.school.tolist(), self.firm.tolist(), self.students.tolist(), strict=True))
-
-
-def _first_of_each(ids: np.ndarray) -> np.ndarray:
-    """Mask of the first occurrence of each value in ``ids`` (hash-based and linear for long arrays)."""
-    if ids.size > 4096:
-        return ~pd.Series(ids, copy=False).duplicated(keep="first").to_numpy()
-    first = np.zeros(ids.size, dtype=bool)
-    first[np.unique(ids, return_index=True)[1]] = True
-    return first
-
-
-#: Up to this many ties, :func:`_along_ties` walks them one by one (rounds of array calls above it).
-_SEQUENTIAL_MAX = 2000
-
-
-def _along_ties(need: np.ndarray, left: np.ndarray, res: np.ndarray, firm: np.ndarray) -> np.ndarray:
-    """Greedy pass over ties in the given order; returns the students each tie takes (``need``, ``left`` updated).
-
-    Sequentially, tie ``t`` takes ``min(need[res[t]], left[firm[t]])``. Each
-    take empties one of the two, so ties whose school programme or firm is
-    exhausted take nothing. Done in rounds: a live tie that comes first among
-    the live ties of both its programme and its firm sees exactly the state
-    the sequential pass would show it, and such ties share no resource, so a
-    round settles them all at once. The result equals the sequential loop.
-    """
-    take = np.zeros(res.size, dtype=np.int64)
-    live = ((need[res] > 0) & (left[firm] > 0)).nonzero()[0]
-    if live.size <= _SEQUENTIAL_MAX and need.size + left.size <= 16 * _SEQUENTIAL_MAX:
-        # few ties: the sequential pass itself, over Python lists, is cheaper than the rounds' array calls
-        nd, lf, got = need.tolist(), left.tolist(), []
-        for r, f in zip(res[live].tolist(), firm[live].tolist(), strict=True):
-            a, b = nd[r], lf[f]
-            t = a if a < b else b
-            nd[r], lf[f] = a - t, b - t
-            got.append(t)
-        take[live] = got
-        need[:] = nd
-        left[:] = lf
-        return take
-    while live.size:
-        ready = _first_of_each(res[live]) & _first_of_each(firm[live])
-        r = live[ready]
-        t = np.minimum(need[res[r]], left[firm[r]])
-        take[r] = t
-        need[res[r]] -= t
-        left[firm[r]] -= t
-        rest = live[~ready]
-        live = rest[(need[res[rest]] > 0) & (left[firm[rest]] > 0)]
-    return take
 
 
 def allocate(rng: np.random.Generator, need: np.ndarray, slots: np.ndarray, firm_sector: np.ndarray,

@@ -43,7 +43,7 @@ def along_ties(need_flat: np.ndarray, left: np.ndarray, tie_school: np.ndarray, 
     Ranks the ties whose firm has slots left and whose school has students of
     the firm's sector by strength (descending), then ``tiebreak`` (the order of
     ``lexsort2(tiebreak, -strength)`` on them), and lets each take
-    ``min(need, slots left)`` in turn (``_along_ties``). ``need_flat`` and
+    ``min(need, slots left)`` in turn, one tie after the other. ``need_flat`` and
     ``left`` are updated in place. Returns ``(school, firm, students)`` of the
     ties that took students, in rank order.
     """
