@@ -104,3 +104,29 @@ def pairwise_sum(a: np.ndarray) -> float:
     if n == 0:
         return 0.0
     return _pairwise(a, 0, n)
+
+
+@njit
+def minimum(a: float, b: float) -> float:
+    """``np.minimum`` of two floats, bit for bit: a NaN from either side, else the smaller, ``b`` on a tie (-0.0 vs 0.0)."""
+    if a != a:
+        return a
+    return a if a < b else b
+
+
+@njit
+def maximum(a: float, b: float) -> float:
+    """``np.maximum`` of two floats, bit for bit: a NaN from either side, else the larger, ``b`` on a tie (-0.0 vs 0.0)."""
+    if a != a:
+        return a
+    return a if a > b else b
+
+
+@njit
+def clip(x: float, lo: float, hi: float) -> float:
+    """``np.clip`` of one float, bit for bit: ``lo`` below, ``hi`` above, else ``x`` itself (NaN and -0.0 pass)."""
+    if x < lo:
+        return lo
+    if x > hi:
+        return hi
+    return x

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sim.jit import pairwise_sum
+from sim.jit import clip, maximum, minimum, pairwise_sum
 
 finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False)
 
@@ -28,3 +28,21 @@ def test_pairwise_sum_across_block_boundaries():
     for x in b.tolist():
         seq += x
     assert seq != b.sum() and pairwise_sum(b) == b.sum()
+
+
+def test_float_helpers_are_numpys_clip_maximum_and_minimum():
+    """The scalar helpers every kernel uses give numpy's bits, signed zeros and NaN included."""
+    special = np.array([-np.inf, -2.0, -1.0, -0.0, 0.0, 1e-300, 0.5, 1.0, 2.0, np.inf, np.nan])
+    for n in (1, 3, 41):  # numpy's SIMD body and its tail
+        for x in special:
+            for lo in special[:-1]:
+                assert _same(np.full(n, maximum(x, lo)), np.maximum(np.full(n, x), lo))
+                assert _same(np.full(n, minimum(x, lo)), np.minimum(np.full(n, x), lo))
+                for hi in special[:-1]:
+                    if lo <= hi:
+                        assert _same(np.full(n, clip(x, lo, hi)), np.clip(np.full(n, x), lo, hi))
+
+
+def _same(a, b):
+    """Equal arrays, bit for bit (NaN equal to NaN, -0.0 different from 0.0)."""
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()

@@ -404,15 +404,3 @@ def test_dirichlet_rows_are_one_call_per_row(seed, tiers, k):
     ref = np.vstack([ref_rng.dirichlet(np.full(k, c)) for c in conc]) if conc.size else np.zeros((0, k))
     assert same(_dirichlet_rows(rng, conc, k), ref)
     assert rng.random() == ref_rng.random()
-
-
-def test_float_helpers_are_numpys_clip_maximum_and_minimum():
-    special = np.array([-np.inf, -2.0, -1.0, -0.0, 0.0, 1e-300, 0.5, 1.0, 2.0, np.inf, np.nan])
-    for n in (1, 3, 41):  # numpy's SIMD body and its tail
-        for x in special:
-            for lo in special[:-1]:
-                assert same(np.full(n, ky._maximum(x, lo)), np.maximum(np.full(n, x), lo))
-                assert same(np.full(n, ky._minimum(x, lo)), np.minimum(np.full(n, x), lo))
-                for hi in special[:-1]:
-                    if lo <= hi:
-                        assert same(np.full(n, ky._clip(x, lo, hi)), np.clip(np.full(n, x), lo, hi))

@@ -20,28 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.jit import njit, pairwise_sum
-
-
-@njit(error_model="numpy")
-def _maximum(a: float, b: float) -> float:
-    """``np.maximum`` of two floats (NaN propagates from either side)."""
-    return a if (a >= b or a != a) else b
-
-
-@njit(error_model="numpy")
-def _minimum(a: float, b: float) -> float:
-    """``np.minimum`` of two floats (NaN propagates from either side)."""
-    return a if (a <= b or a != a) else b
-
-
-@njit(error_model="numpy")
-def _clip(x: float, lo: float, hi: float) -> float:
-    """``np.clip`` of a float: ``min(max(x, lo), hi)``, NaN kept."""
-    if x != x:
-        return x
-    y = x if x > lo else lo
-    return y if y < hi else hi
+from sim.jit import clip, maximum, minimum, njit, pairwise_sum
 
 
 @njit(error_model="numpy")
@@ -73,7 +52,7 @@ def hazard_arguments(competitors, on_ladder, wage, poaching_pressure, base_quit_
         w = wage[i]
         for k in range(2):
             # outside_offer_probability: monthly_hazards with no ladder, level 0 (skill 1: a factor 1.0, left out)
-            out_poach = _clip(c * poaching_pressure * pull[k] * stay[0, 0] * unmatched[0], 0.0, 0.9)
+            out_poach = clip(c * poaching_pressure * pull[k] * stay[0, 0] * unmatched[0], 0.0, 0.9)
             args[k, i] = -exposure_months * out_poach
             hw = w * (1.0 + host_premium[k, o])
             gap = (hw - coastal[k]) / market_wage + mobility_cost
@@ -81,10 +60,10 @@ def hazard_arguments(competitors, on_ladder, wage, poaching_pressure, base_quit_
             gap = (hw - local[k]) / market_wage + mobility_cost
             args[4 + k, i] = 0.5 * (wage_sensitivity * gap + attachment[k])
             s = stay[o, k + 1]
-            quit = _clip(base_quit_hazard * s, 0.0, 0.9)
-            poach = _clip(c * poaching_pressure * pull[k] * s * unmatched[o], 0.0, 0.9)
-            args[6 + k, i] = _clip(1.0 - quit - poach, 0.0, 1.0)
-            h = _clip(quit + poach, 1e-9, 1.0)
+            quit = clip(base_quit_hazard * s, 0.0, 0.9)
+            poach = clip(c * poaching_pressure * pull[k] * s * unmatched[o], 0.0, 0.9)
+            args[6 + k, i] = clip(1.0 - quit - poach, 0.0, 1.0)
+            h = clip(quit + poach, 1e-9, 1.0)
             hazard[k, i] = h
             args[8 + k, i] = 1.0 - h
     return args, hazard
@@ -130,7 +109,7 @@ def level_values(wage, production_motive, productivity, quality, slots, vacancie
         mentor_daily = w * mentor_wage_ratio * (1.0 + nonwage_share) / workdays_per_month
         pay = pay_floor * w
         hiring = hiring_cost_weeks / weeks_per_month * w * skilled_wage_ratio
-        p_offer = _minimum(1.0, vacancies[i] / max(s, 1)) * offer_rate[motive]
+        p_offer = minimum(1.0, vacancies[i] / max(s, 1)) * offer_rate[motive]
         q = quality[i]
         for k in range(2):
             level = k + 1
@@ -138,7 +117,7 @@ def level_values(wage, production_motive, productivity, quality, slots, vacancie
             unit = task_share[k, motive] * slc * productivity[i]
             output = 0.0
             for m in range(months):
-                x = _minimum(max_productivity, ramp[m] * q) * unit
+                x = minimum(max_productivity, ramp[m] * q) * unit
                 output = x if m == 0 else output + x
                 by_month[m] = x
             if n == 1:  # numpy sums a (months, 1) array as one contiguous vector: pairwise
@@ -162,9 +141,9 @@ def level_values(wage, production_motive, productivity, quality, slots, vacancie
             value = s * per_slot - fixed + subsidy
             if level == 2:
                 qualifying = deep_fixed[anchor] + s * (running - pay_floor * w) * months
-                credit = credit_offset * _maximum(qualifying, 0.0)
+                credit = credit_offset * maximum(qualifying, 0.0)
                 if not credit_refundable:
-                    credit = _minimum(credit, surcharge * employees[i])
+                    credit = minimum(credit, surcharge * employees[i])
                 value = value + credit
             values[i, level] = value + belief_projects[i] * access[k, 1 if strong_tie[i] else 0]
     return values
@@ -209,7 +188,7 @@ def level_utilities(values, employees, wage, skilled_wage_ratio, sensitivity, en
             u0 = u0 / noise
             u1 = u1 / noise
             u2 = u2 / noise
-            top = _maximum(_maximum(u0, u1), u2)
+            top = maximum(maximum(u0, u1), u2)
             u0 = u0 - top
             u1 = u1 - top
             u2 = u2 - top

@@ -13,25 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.jit import njit, pairwise_sum
+from sim.jit import maximum, minimum, njit, pairwise_sum
 
 _KEY = np.int64(1) << np.int64(32)  # as sim.network.tie_key
-
-
-@njit
-def _fmin(a: float, b: float) -> float:
-    """``np.minimum`` of two floats (NaN propagates)."""
-    if a != a:
-        return a
-    return a if a <= b else b
-
-
-@njit
-def _fmax(a: float, b: float) -> float:
-    """``np.maximum`` of two floats (NaN propagates)."""
-    if a != a:
-        return a
-    return a if a >= b else b
 
 
 @njit
@@ -202,12 +186,12 @@ def realism_of(level: int, mentor_days: float, equipment: float, lag: float, pro
                school_effort: float) -> float:
     """:func:`sim.placement.realism` for one placement, in the same order of operations."""
     r = 0.2 + 0.35 * (1.0 if level == 2 else 0.0)
-    r = r + 0.1 * _fmin(mentor_days, 2.0) / 2.0
+    r = r + 0.1 * minimum(mentor_days, 2.0) / 2.0
     r = r + 0.15 * equipment
-    r = r + 0.15 * (1.0 - _fmin(lag, 6.0) / 6.0)
+    r = r + 0.15 * (1.0 - minimum(lag, 6.0) / 6.0)
     r = r - 0.2 * (1.0 if (production_motive and level == 1) else 0.0)
     r = r + 0.1 * (school_effort - 0.5)
-    return _fmin(_fmax(r, 0.02), 0.98)
+    return minimum(maximum(r, 0.02), 0.98)
 
 
 @njit
@@ -563,7 +547,7 @@ def sector_quality(quality, shares, cohort_size, sector):
         total[0] = pairwise_sum(column_w)
     by_sector = np.empty(n_sectors)
     for c in range(n_sectors):
-        by_sector[c] = 1.0 if total[c] <= 0 else weighted[c] / _fmax(total[c], 1e-12)
+        by_sector[c] = 1.0 if total[c] <= 0 else weighted[c] / maximum(total[c], 1e-12)
     out = np.empty(sector.size)
     for i in range(sector.size):
         out[i] = by_sector[sector[i]]
@@ -602,20 +586,20 @@ def round_flows(hosted: np.ndarray, engagement: np.ndarray, production_motive: n
     for f in range(n):
         lvl = engagement[f]
         s = task_share + (0.10 if production_motive[f] else -0.10) - (0.05 if lvl == 2 else 0.0)
-        ts = _fmin(_fmax(s, 0.05), 0.98)
+        ts = minimum(maximum(s, 0.05), 0.98)
         slc = wage[f] * skilled_wage_ratio * (1.0 + nonwage_share)
         inner = ts * slc * productivity[f]
         q = quality[f]
         out = 0.0
         for m in range(months):
-            x = _fmin(0.95, ramp[m] * q) * inner
+            x = minimum(0.95, ramp[m] * q) * inner
             out = x if m == 0 else out + x
         h = hosted[f]
         predicted[f] = out * h * belief_productivity[f] if h > 0 else 0.0
         acc_cost[f] += h * upfront
         inner_r = ts * slc * realised_productivity[f]
         for m in range(months):
-            output[m, f] = _fmin(0.95, ramp[m] * host_quality[f]) * inner_r
+            output[m, f] = minimum(0.95, ramp[m] * host_quality[f]) * inner_r
         mentor_daily = wage[f] * mentor_wage_ratio * (1.0 + nonwage_share) / workdays_per_month
         mentor = mentor_days[lvl] * weeks_per_month * mentor_daily / trainees_per_mentor
         cost[f] = pay_floor * wage[f] + mentor + equipment_per_month
@@ -750,8 +734,8 @@ def preparation_quality(tier_skill: np.ndarray, equipment: np.ndarray, effort: n
     for s in range(n_s):
         base = 0.75 + tier_skill[s] + 0.2 * equipment[s] + 0.1 * effort[s]
         for k in range(n_k):
-            x = _fmax(base - 0.04 * lag[s, k], 0.2) / 0.85
-            out[s, k] = _fmin(_fmax(x, 0.5), 1.4)
+            x = maximum(base - 0.04 * lag[s, k], 0.2) / 0.85
+            out[s, k] = minimum(maximum(x, 0.5), 1.4)
     return out
 
 

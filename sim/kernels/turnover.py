@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim import labour_market as lm
-from sim.jit import njit
+from sim.jit import clip, njit
 
 
 class HazardTerms(NamedTuple):
@@ -58,26 +58,16 @@ def hazard_terms(terms: lm.MarketTerms) -> HazardTerms:
 
 
 @njit
-def _clip(x: float, lo: float, hi: float) -> float:
-    """``np.clip`` of one float (NaN and -0.0 pass through, as in numpy)."""
-    if x < lo:
-        x = lo
-    if x > hi:
-        x = hi
-    return x
-
-
-@njit
 def _hazard(f: int, at_host: bool, level: int, credential: bool, skill: float,
             firm_competitors: np.ndarray, firm_on_ladder: np.ndarray, stay: np.ndarray, unmatched: np.ndarray,
             base_quit: float, pressure: float, pull: float) -> tuple[float, float]:
     """(quit, poach) hazard of one graduate at firm ``f``: ``lm.monthly_hazards`` in its order of operations."""
     ladder = 1 if (firm_on_ladder[f] and credential) else 0
     s = stay[ladder, level if at_host else 0]
-    quit = _clip(base_quit * s, 0.0, 0.9)
+    quit = clip(base_quit * s, 0.0, 0.9)
     cred = 1.0 if credential else 0.0
-    poach = firm_competitors[f] * pressure * (1.0 + pull * cred) * _clip(skill, 0.3, 2.0) * s * unmatched[ladder]
-    return quit, _clip(poach, 0.0, 0.9)
+    poach = firm_competitors[f] * pressure * (1.0 + pull * cred) * clip(skill, 0.3, 2.0) * s * unmatched[ladder]
+    return quit, clip(poach, 0.0, 0.9)
 
 
 @njit

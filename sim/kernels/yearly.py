@@ -22,33 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.jit import njit, pairwise_sum
-
-
-@njit
-def _clip(x: float, lo: float, hi: float) -> float:
-    """``np.clip`` of a float: ``x`` unless it is beyond a bound (so NaN and a zero at a zero bound stay)."""
-    if x < lo:
-        return lo
-    if x > hi:
-        return hi
-    return x
-
-
-@njit
-def _maximum(a: float, b: float) -> float:
-    """``np.maximum`` of two floats: NaN propagates, ``b`` when equal; also ``np.clip(a, b, None)``."""
-    if a != a:
-        return a
-    return a if a > b else b
-
-
-@njit
-def _minimum(a: float, b: float) -> float:
-    """``np.minimum`` of two floats: NaN propagates, ``b`` when equal."""
-    if a != a:
-        return a
-    return a if a < b else b
+from sim.jit import clip, maximum, minimum, njit, pairwise_sum
 
 
 # ---------------------------------------------------------------- schools
@@ -95,15 +69,15 @@ def school_year(tie_school: np.ndarray, tie_firm: np.ndarray, tie_active: np.nda
         a = 1.0 if tie_active[i] else 0.0
         if not active[s] >= a:  # np.maximum.at
             active[s] = a
-    equipment_push = 0.05 * _clip(per_school / 1_000_000.0, 0.0, 1.0)
-    funding = _clip(per_school / 2_000_000.0, 0.0, 1.0)
+    equipment_push = 0.05 * clip(per_school / 1_000_000.0, 0.0, 1.0)
+    funding = clip(per_school / 2_000_000.0, 0.0, 1.0)
     effort_base = base_effort + evaluation + 0.1 * funding
     new_equipment = np.empty(n_s)
     effort = np.empty(n_s)
     for s in range(n_s):
         n_deep = pairwise_sum(deep[s])
-        new_equipment[s] = _clip(equipment[s] * 0.95 + equipment_push + entity_weight * _minimum(n_deep, 3.0), 0.0, 1.0)
-        effort[s] = _clip(effort_base + 0.05 * active[s], 0.0, 1.0)
+        new_equipment[s] = clip(equipment[s] * 0.95 + equipment_push + entity_weight * minimum(n_deep, 3.0), 0.0, 1.0)
+        effort[s] = clip(effort_base + 0.05 * active[s], 0.0, 1.0)
     # programme mix toward local demand
     demand = np.zeros(n_k)
     for f in range(firm_sector.size):
@@ -126,9 +100,9 @@ def school_year(tie_school: np.ndarray, tie_firm: np.ndarray, tie_active: np.nda
     for s in range(n_s):
         base = 0.75 + tier_skill[s] + 0.2 * new_equipment[s] + 0.1 * effort[s]
         for k in range(n_k):
-            close = _clip(own_rate * effort[s] + cowrite * _minimum(deep[s, k], 2.0) / 2.0, 0.0, 0.95)
+            close = clip(own_rate * effort[s] + cowrite * minimum(deep[s, k], 2.0) / 2.0, 0.0, 0.95)
             new_lag[s, k] = (lag[s, k] + frontier_speed) * (1.0 - close)
-            base_skill[s, k] = _maximum(base - 0.04 * new_lag[s, k], 0.2)
+            base_skill[s, k] = maximum(base - 0.04 * new_lag[s, k], 0.2)
     return new_equipment, effort, new_shares, adjusted, new_lag, base_skill
 
 
@@ -149,7 +123,7 @@ def remainder_rows(totals: np.ndarray, shares: np.ndarray, out: np.ndarray) -> N
     rem = np.empty(n_k)
     for s in range(n_s):
         for k in range(n_k):
-            row[k] = _maximum(shares[s, k], 0.0)
+            row[k] = maximum(shares[s, k], 0.0)
         total = totals[s]
         row_sum = pairwise_sum(row)
         if not (total > 0 and row_sum > 0):
@@ -232,7 +206,7 @@ def expand_students(counts: np.ndarray, base_skill: np.ndarray,
             for _ in range(counts[s, k]):
                 school[i] = s
                 sector[i] = k
-                skill[i] = _maximum(base_skill[s, k] + noise[i], 0.0)
+                skill[i] = maximum(base_skill[s, k] + noise[i], 0.0)
                 i += 1
     return school, sector, skill
 
@@ -320,11 +294,11 @@ def update_beliefs(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, la
             c1 += d * has[j, 1]
             s2 += d * own[j, 2]
             c2 += d * has[j, 2]
-        productivity[i] = _clip(_learnt(belief_productivity[i], own[i, 0], has[i, 0] > 0, s0, c0, lam, omega),
+        productivity[i] = clip(_learnt(belief_productivity[i], own[i, 0], has[i, 0] > 0, s0, c0, lam, omega),
                                 0.2, 3.0)
         if learn_retention:
-            retention[i] = _clip(_learnt(belief_retention[i], own[i, 1], has[i, 1] > 0, s1, c1, lam, omega), 0.1, 3.0)
-        projects[i] = _maximum(_learnt(belief_projects[i], own[i, 2], has[i, 2] > 0, s2, c2, lam, omega), 0.0)
+            retention[i] = clip(_learnt(belief_retention[i], own[i, 1], has[i, 1] > 0, s1, c1, lam, omega), 0.1, 3.0)
+        projects[i] = maximum(_learnt(belief_projects[i], own[i, 2], has[i, 2] > 0, s2, c2, lam, omega), 0.0)
         r = realised_net[i]
         returns = (r >= 0 and r == r) or project_value[i] > 0
         new_goodwill[i] = goodwill[i] if returns else goodwill[i] * goodwill_keep
