@@ -19,8 +19,9 @@ rules that keep results bit-identical to the numpy code a kernel replaces:
 ``NUMBA_DISABLE_JIT=1`` to run the kernels as plain Python (debugging,
 coverage) and ``NUMBA_CACHE_DIR`` when the source tree is read-only. numba
 invalidates a cached kernel when its own file changes, not when a kernel it
-calls from another module does: after editing this module (``pairwise_sum``
-is called from ``sim/kernels/``), delete ``sim/kernels/__pycache__``.
+calls from another module does: after editing this module (its
+``pairwise_sum``, ``minimum``, ``maximum`` and ``clip`` are called from
+``sim/kernels/``), delete ``sim/kernels/__pycache__``.
 """
 
 from __future__ import annotations
